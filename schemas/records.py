@@ -1,0 +1,208 @@
+"""Records carried on the topics. Serialised with orjson (``Record.dumps``/``Record.loads``)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timezone
+from typing import Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Platform = Literal[
+    "twitter", "instagram", "youtube", "tiktok", "facebook", "reddit", "threads",
+    "naver_blog", "naver_cafe", "naver_news", "daum", "dcinside", "fmkorea", "clien",
+    "ruliweb", "theqoo", "instiz", "blind", "news", "web", "other",
+]
+PLATFORMS: tuple[str, ...] = Platform.__args__  # type: ignore[attr-defined]
+
+MAX_TEXT_CHARS = 20_000
+
+
+def _utc(value: datetime) -> datetime:
+    # Naive timestamps are taken as UTC so that every stored time is comparable.
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=False, str_strip_whitespace=False)
+
+    def dumps(self) -> bytes:
+        return orjson.dumps(self.model_dump(mode="json"))
+
+    @classmethod
+    def loads(cls, data: bytes | str):
+        return cls.model_validate(orjson.loads(data))
+
+
+class Author(Record):
+    id: str = Field(min_length=1, max_length=256)
+    handle: str = Field(default="", max_length=256)
+    created_at: date | None = Field(default=None, description="date the account was created")
+    followers: int = Field(default=0, ge=0)
+    following: int = Field(default=0, ge=0)
+    verified: bool = False
+
+
+class Engagement(Record):
+    likes: int = Field(default=0, ge=0)
+    comments: int = Field(default=0, ge=0)
+    shares: int = Field(default=0, ge=0)
+    views: int = Field(default=0, ge=0)
+
+
+class Mention(Record):
+    """A raw mention as collected from a platform (topic ``mentions.raw``)."""
+
+    event_id: str = Field(
+        default="", max_length=128,
+        description="stable id used for de-duplication; derived from platform and post id when empty",
+    )
+    platform: Platform
+    post_id: str = Field(min_length=1, max_length=256)
+    url: str = Field(default="", max_length=2048)
+    author: Author
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
+    lang: str = Field(default="", max_length=16, description="ISO 639-1; detected when empty")
+    media_urls: list[str] = Field(default_factory=list, max_length=32)
+    hashtags: list[str] = Field(default_factory=list, max_length=128)
+    engagement: Engagement = Field(default_factory=Engagement)
+    posted_at: datetime
+    collected_at: datetime | None = None
+    brand: str = Field(default="", max_length=128, description="brand the collector searched for, if any")
+
+    @field_validator("posted_at", "collected_at")
+    @classmethod
+    def _as_utc(cls, value: datetime | None) -> datetime | None:
+        return None if value is None else _utc(value)
+
+    @model_validator(mode="after")
+    def _fill_ids(self) -> "Mention":
+        if not self.event_id:
+            self.event_id = event_id_for(self.platform, self.post_id)
+        if self.collected_at is None:
+            self.collected_at = self.posted_at
+        return self
+
+
+def event_id_for(platform: str, post_id: str) -> str:
+    """The same post collected twice gets the same id, so ClickHouse keeps it once."""
+    return hashlib.blake2b(f"{platform}:{post_id}".encode(), digest_size=16).hexdigest()
+
+
+class TextScores(Record):
+    """What the text models say about one mention."""
+
+    sentiment: float = Field(ge=-1.0, le=1.0, description="P(positive) - P(negative)")
+    sentiment_label: Literal["negative", "neutral", "positive"]
+    sentiment_probs: tuple[float, float, float] = Field(description="P(negative), P(neutral), P(positive)")
+    toxicity: float = Field(ge=0.0, le=1.0)
+    toxic: bool
+    intent: str = Field(description="speech act: statement, question, command, request, ...")
+    purchase_intent: float = Field(ge=0.0, le=1.0)
+
+
+class ScoredMention(Mention):
+    """A mention after validation, normalisation, anonymisation and scoring (topic ``mentions.scored``)."""
+
+    text_normalised: str = ""
+    campaigns: list[str] = Field(default_factory=list)
+    sentiment: float = 0.0
+    sentiment_label: Literal["negative", "neutral", "positive"] = "neutral"
+    sentiment_probs: tuple[float, float, float] = (0.0, 1.0, 0.0)
+    toxicity: float = 0.0
+    toxic: bool = False
+    intent: str = "statement"
+    purchase_intent: float = 0.0
+    meme_template: str = ""
+    meme_score: float = 0.0
+    credibility: float = Field(default=0.5, ge=0.0, le=1.0)
+    credible: bool = True
+    slang_terms: list[str] = Field(default_factory=list)
+    scored_at: datetime | None = None
+
+
+class DeadLetter(Record):
+    """A record the score agent could not accept (topic ``mentions.deadletter``)."""
+
+    event_id: str = Field(description="blake2b of the raw bytes, so the same bad record is stored once")
+    reason: str
+    error_type: str
+    raw: str = Field(description="the raw record, decoded with replacement characters, cut to 64 KiB")
+    raw_size: int
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    received_at: datetime
+
+
+class Campaign(Record):
+    """A campaign tracked by keyword / Boolean matching (topic ``campaigns``, compacted by id)."""
+
+    campaign_id: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:-]+$")
+    brand: str = Field(min_length=1, max_length=128)
+    name: str = Field(default="", max_length=256)
+    keywords: list[str] = Field(default_factory=list, description="any of these matches")
+    query: str = Field(default="", max_length=4096, description="Boolean query: AND, OR, NOT, quotes, parentheses")
+    exclude: list[str] = Field(default_factory=list)
+    platforms: list[str] = Field(default_factory=list, description="empty: all platforms")
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    active: bool = True
+    spike_threshold: float = Field(default=3.0, gt=0, description="z-score over the last hour that raises an alert")
+    min_mentions: int = Field(default=20, ge=1, description="a minute with fewer mentions never alerts")
+
+    @model_validator(mode="after")
+    def _has_matcher(self) -> "Campaign":
+        if not self.keywords and not self.query:
+            raise ValueError("a campaign needs keywords or a query")
+        return self
+
+
+class WindowDelta(Record):
+    """Sums of one batch for one (campaign, platform, minute): what the combiner sends."""
+
+    campaign_id: str
+    platform: str
+    minute: int = Field(description="epoch seconds of the minute's start")
+    count: int = 0
+    sentiment_sum: float = 0.0
+    negative: int = 0
+    positive: int = 0
+    credible: int = 0
+    toxic: int = 0
+    purchase_intent_sum: float = 0.0
+
+
+class Alert(Record):
+    """A spike in mention velocity or sentiment (topic ``alerts.spikes``)."""
+
+    alert_id: str
+    campaign_id: str
+    platform: str
+    kind: Literal["velocity", "negative_sentiment"]
+    minute: datetime
+    count: int
+    baseline_mean: float
+    baseline_std: float
+    zscore: float
+    sentiment_mean: float
+    negative_share: float
+    raised_at: datetime
+    message: str
+
+
+class Prediction(Record):
+    """How the online reaction is expected to turn into behaviour (topic ``predictions``)."""
+
+    prediction_id: str
+    campaign_id: str
+    made_at: datetime
+    horizon_hours: int = Field(ge=1)
+    purchase_intent: float = Field(ge=0.0, le=1.0)
+    brand_sentiment: float = Field(ge=-1.0, le=1.0)
+    viral_potential: float = Field(ge=0.0, le=1.0)
+    confidence: float = Field(ge=0.0, le=1.0)
+    risks: list[str] = Field(default_factory=list)
+    opportunities: list[str] = Field(default_factory=list)
+    mentions_used: int = 0
