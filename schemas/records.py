@@ -172,6 +172,7 @@ class WindowDelta(Record):
     credible: int = 0
     toxic: int = 0
     purchase_intent_sum: float = 0.0
+    rebuild: bool = Field(default=False, description="re-seeded from ClickHouse at start: never raises alerts")
 
 
 class Alert(Record):

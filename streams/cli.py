@@ -1,0 +1,212 @@
+"""The ``truevoice`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from streams.settings import Settings
+
+EPILOG = "Configuration also comes from TRUEVOICE_* environment variables (see README)."
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, help="where RocksDB, embedded ClickHouse and logs live (default: ./data)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="truevoice", description="TrueVoice: real-time social listening for brands.",
+                                     epilog=EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("up", help="start the embedded default: broker, worker, ClickHouse, API, and the sample",
+                       description="Start Tansu on loopback, a Faust worker with RocksDB tables, ClickHouse (chdb) "
+                                   "in the data directory, the API, and replay the bundled sample.", epilog=EPILOG)
+    _common(p)
+    p.add_argument("--web-port", type=int, help="API port (default 6066)")
+    p.add_argument("--broker-port", type=int, help="broker port (default: a free loopback port)")
+    p.add_argument("--no-sample", action="store_true", help="start empty: do not replay the bundled sample")
+    p.add_argument("--partitions", type=int, help="partitions per topic (default 2)")
+    p.set_defaults(func=cmd_up)
+
+    p = sub.add_parser("worker", help="run one production worker (broker and ClickHouse from the environment)",
+                       description="Run a worker against TRUEVOICE_BROKER_URL and TRUEVOICE_CLICKHOUSE_URL "
+                                   "(chdb in the data directory when unset).", epilog=EPILOG)
+    _common(p)
+    p.add_argument("--web-port", type=int, help="API port (default 6066)")
+    p.add_argument("--web-host", help="API bind address (default 127.0.0.1; 0.0.0.0 in containers)")
+    p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("replay", help="send a JSONL or CSV file of mentions to mentions.raw",
+                       description="Send every record of FILE (.jsonl, .jsonl.gz, .csv) to mentions.raw, with a "
+                                   "progress bar. Invalid records are dead-lettered by the worker, not here.")
+    p.add_argument("file", type=Path, metavar="FILE")
+    _common(p)
+    p.add_argument("--broker-url", help="broker (default: the running `up` of --data-dir, or TRUEVOICE_BROKER_URL)")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("topics", help="create or list the topics", description="Create the TrueVoice topics "
+                       "with the configured partition counts, or list what the broker has.")
+    p.add_argument("action", choices=["create", "list"])
+    _common(p)
+    p.add_argument("--broker-url", help="broker (default: the running `up`, or TRUEVOICE_BROKER_URL)")
+    p.add_argument("--partitions", type=int, help="partitions per topic (default 2)")
+    p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("sql", help="run read-only ClickHouse SQL and print a table",
+                       description="Run one read-only query against the configured ClickHouse. While `up` runs on "
+                                   "the same data directory the query goes through it (embedded ClickHouse allows "
+                                   "one process per data path).")
+    p.add_argument("query", metavar="QUERY")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
+    p.set_defaults(func=cmd_sql)
+
+    try:
+        from scoring.cli import add_models_commands
+    except ImportError:  # pragma: no cover - the models package is part of the install
+        pass
+    else:
+        add_models_commands(sub)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        data_dir=getattr(args, "data_dir", None),
+        web_port=getattr(args, "web_port", None),
+        web_host=getattr(args, "web_host", None),
+        partitions=getattr(args, "partitions", None),
+    )
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from streams.runner import run
+
+    settings = _settings(args)
+    if args.broker_port:
+        settings = replace(settings, broker_url=f"kafka://127.0.0.1:{args.broker_port}")
+    else:
+        settings = replace(settings, broker_url=None)
+    _refuse_if_running(settings)
+    if args.no_sample:
+        return run(settings, embedded=True)
+    from streams.sample import load_campaigns, load_sample
+
+    return run(settings, embedded=True, sample=list(load_sample()), sample_campaigns=load_campaigns())
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from streams.runner import run
+
+    settings = _settings(args)
+    _refuse_if_running(settings)
+    return run(settings, embedded=False)
+
+
+def _refuse_if_running(settings: Settings) -> None:
+    from streams.runner import read_state
+
+    state = read_state(settings.data_dir)
+    if state:
+        raise SystemExit(f"error: TrueVoice already runs on data directory {settings.data_dir} (pid {state['pid']}, "
+                         f"{state['web_url']}); stop it or pass another --data-dir")
+
+
+def _broker(args: argparse.Namespace) -> str:
+    from streams.runner import read_state
+
+    settings = _settings(args)
+    url = args.broker_url or (read_state(settings.data_dir) or {}).get("broker_url") or settings.broker_url
+    if not url:
+        raise SystemExit("error: no broker: start `truevoice up`, or pass --broker-url / set TRUEVOICE_BROKER_URL")
+    return replace(settings, broker_url=url).bootstrap_servers
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from aiokafka import AIOKafkaProducer
+
+    from streams.replay import ReplayFileError, count_records, iter_records
+    from streams.replay_producer import produce_records
+
+    bootstrap = _broker(args)
+    try:
+        total = count_records(args.file)
+        records = iter_records(args.file)
+    except ReplayFileError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+
+    async def go() -> int:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, max_batch_size=262144,
+                                    max_request_size=8 * 1024 * 1024)
+        await producer.start()
+        try:
+            return await produce_records(producer, records, total=total, desc=args.file.name)
+        finally:
+            await producer.stop()
+
+    try:
+        n = asyncio.run(go())
+    except ReplayFileError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+    print(f"sent {n} records from {args.file} to mentions.raw")
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    from streams.topics import describe_topics, ensure_topics
+
+    bootstrap = _broker(args)
+    settings = _settings(args)
+    if args.action == "create":
+        created = asyncio.run(ensure_topics(bootstrap, settings.partitions, settings.app_id))
+        print("created: " + (", ".join(created) if created else "nothing (all topics exist)"))
+    for name, partitions in sorted(asyncio.run(describe_topics(bootstrap)).items()):
+        print(f"{name:40s} {partitions:3d} partitions")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    import orjson
+
+    from streams.clickhouse_store import ClickHouseStore, QueryError, QueryResult, format_table
+    from streams.runner import read_state
+
+    settings = _settings(args)
+    state = read_state(settings.data_dir)
+    if state:
+        import urllib.error
+        import urllib.request
+
+        req = urllib.request.Request(f"{state['web_url']}/api/sql", data=orjson.dumps({"sql": args.query}),
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=120) as resp:
+                body = orjson.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise SystemExit(f"error: {orjson.loads(exc.read()).get('error', exc.reason)}") from exc
+        result = QueryResult(columns=body["columns"], rows=[tuple(r) for r in body["rows"]])
+    else:
+        try:
+            with ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database) as store:
+                result = store.query(args.query)
+        except QueryError as exc:
+            raise SystemExit(f"error: {exc}") from exc
+    if args.json:
+        for row in result.rows:
+            print(orjson.dumps(dict(zip(result.columns, row)), default=str).decode())
+    else:
+        print(format_table(result))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

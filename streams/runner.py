@@ -1,0 +1,161 @@
+"""Running a worker process: the embedded default (``up``) and the production worker (``worker``)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable
+
+import faust
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas import Campaign
+from streams import tansu_compat
+from streams.broker import EmbeddedBroker
+from streams.settings import Settings
+from streams.topics import ensure_topics
+
+log = logging.getLogger("truevoice")
+
+STATE_FILE = "run.json"
+
+
+class TrueVoiceWorker(faust.Worker):
+    """Faust's worker, plus: on Ctrl-C / SIGTERM, optionally drain the topics into ClickHouse first."""
+
+    def __init__(self, tv: Any, *, drain_on_stop: bool, **kwargs: Any) -> None:
+        super().__init__(tv.app, **kwargs)
+        self.tv = tv
+        self.drain_on_stop = drain_on_stop
+
+    async def _stop_on_signal(self, sig: signal.Signals) -> None:
+        if self.drain_on_stop and self.tv.pipeline.ready.is_set():
+            print("\nstopping: writing what the broker still holds to ClickHouse ...", file=sys.stderr, flush=True)
+            drained = await self.tv.pipeline.drain()
+            if not drained:
+                print("warning: could not drain all topics within the time limit", file=sys.stderr)
+        await super()._stop_on_signal(sig)
+
+
+async def broker_is_tansu(bootstrap: str) -> bool:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        cluster = await admin.describe_cluster()
+        return "tansu" in str(cluster.get("cluster_id", "")).lower()
+    finally:
+        await admin.close()
+
+
+def quiet_libraries(level: str) -> None:
+    # The worker leaves library loggers at DEBUG otherwise; that costs 4-5 % (DESIGN.md).
+    logging.basicConfig(level=level, format="[%(asctime)s] %(levelname)s %(name)s: %(message)s")
+    for name in ("aiokafka", "faust", "mode", "kafka", "aiohttp.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def write_state(settings: Settings, **extra: Any) -> Path:
+    path = settings.data_dir / STATE_FILE
+    path.write_text(json.dumps({"pid": os.getpid(), "web_url": f"http://{settings.web_host}:{settings.web_port}",
+                                "broker_url": settings.broker_url, **extra}))
+    return path
+
+
+def read_state(data_dir: Path) -> dict | None:
+    """The running ``up``/``worker`` for this data directory, if its process is alive."""
+    try:
+        state = json.loads((data_dir / STATE_FILE).read_text())
+        os.kill(int(state["pid"]), 0)
+        return state
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = None,
+        sample_campaigns: list[Campaign] | None = None) -> int:
+    from scoring.text import TextScorer
+    from streams.app import TrueVoiceApp
+    from streams.clickhouse_store import ClickHouseStore
+
+    quiet_libraries(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    broker = None
+    if embedded:
+        broker = EmbeddedBroker(port=_port_from(settings.broker_url), log_file=settings.data_dir / "broker.log").start()
+        settings = replace(settings, broker_url=broker.url)
+        # The embedded broker starts empty: RocksDB state from the last run would be ahead of
+        # its changelog, so the windows are rebuilt from ClickHouse instead (see README).
+        shutil.rmtree(settings.tables_dir, ignore_errors=True)
+    elif not settings.broker_url:
+        raise SystemExit("error: set TRUEVOICE_BROKER_URL (e.g. kafka://kafka:9092), or use `truevoice up`")
+    state = None
+    try:
+        created = loop.run_until_complete(ensure_topics(settings.bootstrap_servers, settings.partitions, settings.app_id))
+        if created:
+            log.info("created topics: %s", ", ".join(created))
+        if embedded or loop.run_until_complete(broker_is_tansu(settings.bootstrap_servers)):
+            tansu_compat.install(settings.bootstrap_servers)
+        store = ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database)
+        store.migrate()
+        seed = store.campaigns() if embedded else []
+        if sample_campaigns:
+            known = {c.campaign_id for c in seed}
+            seed += [c for c in sample_campaigns if c.campaign_id not in known]
+        tv = TrueVoiceApp(settings, store, TextScorer.load(), rebuild_windows=embedded, seed_campaigns=seed)
+        if sample is not None:
+            _replay_when_ready(tv, sample)
+        state = write_state(settings)
+        _banner(settings, embedded)
+        worker = TrueVoiceWorker(tv, drain_on_stop=embedded, loop=loop, loglevel=settings.log_level,
+                                 quiet=True, override_logging=False)
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as exc:
+            return int(exc.code or 0)
+        finally:
+            store.close()
+        return 0
+    finally:
+        if state is not None:
+            state.unlink(missing_ok=True)
+        if broker:
+            broker.stop()
+
+
+def _port_from(url: str | None) -> int | None:
+    if not url:
+        return None
+    return int(url.rsplit(":", 1)[-1].rstrip("/"))
+
+
+def _replay_when_ready(tv: Any, records: Iterable[dict]) -> None:
+    @tv.app.task
+    async def replay_sample() -> None:
+        from streams.replay_producer import produce_records
+
+        await tv.pipeline.ready.wait()
+        n = await produce_records(tv.pipeline.producer, records, desc="sample")
+        print(f"sample: {n} mentions sent to mentions.raw; they reach ClickHouse within seconds", flush=True)
+
+
+def _banner(settings: Settings, embedded: bool) -> None:
+    where = "embedded Tansu" if embedded else settings.broker_url
+    print(
+        f"TrueVoice is running\n"
+        f"  broker      {where} ({settings.broker_url})\n"
+        f"  ClickHouse  {settings.resolved_clickhouse_url}\n"
+        f"  data dir    {settings.data_dir.resolve()}\n"
+        f"  API         http://{settings.web_host}:{settings.web_port}/  (alerts: ws://{settings.web_host}:{settings.web_port}/ws/alerts)\n"
+        f"  SQL         truevoice sql --data-dir {settings.data_dir} \"SELECT platform, count() FROM mentions FINAL GROUP BY platform\"\n"
+        f"  stop        Ctrl-C (drains the topics into ClickHouse first)",
+        flush=True,
+    )

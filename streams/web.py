@@ -1,0 +1,262 @@
+"""The HTTP API: health, readiness, Prometheus metrics, read-only SQL, windows, ingest, campaigns,
+and a WebSocket feed of spike alerts. Bad input gets a 4xx with a message, never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import mode
+import orjson
+from aiohttp import WSMsgType, web
+from aiokafka import AIOKafkaConsumer
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from pydantic import ValidationError
+
+from agents.validate import describe_validation_error
+from schemas import Campaign, Mention, Topics
+from tables.combiner import window_key
+
+if TYPE_CHECKING:
+    from streams.app import TrueVoiceApp
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 16 * 1024 * 1024
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(body=orjson.dumps(data, default=str), status=status, content_type="application/json")
+
+
+def error(status: int, message: str, **extra: Any) -> web.Response:
+    return json_response({"error": message, **extra}, status=status)
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a client never sees a bare 500 traceback
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error(503, f"the server could not handle the request right now: {type(exc).__name__}")
+
+
+class AlertFeed:
+    """Fans alerts.spikes out to WebSocket clients; one consumer per process, from the latest offset."""
+
+    def __init__(self) -> None:
+        self.clients: set[web.WebSocketResponse] = set()
+        self.recent: list[dict] = []
+        self._consumer: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+
+    async def start(self, bootstrap: str) -> None:
+        self._consumer = AIOKafkaConsumer(Topics.ALERTS, bootstrap_servers=bootstrap,
+                                          auto_offset_reset="latest", enable_auto_commit=False)
+        await self._consumer.start()
+        self._task = asyncio.create_task(self._run(), name="alert-feed")
+
+    async def _run(self) -> None:
+        assert self._consumer is not None
+        async for record in self._consumer:
+            alert = orjson.loads(record.value)
+            self.recent = (self.recent + [alert])[-100:]
+            payload = orjson.dumps(alert).decode()
+            for ws in list(self.clients):
+                try:
+                    await ws.send_str(payload)
+                except (ConnectionResetError, RuntimeError):
+                    self.clients.discard(ws)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+        if self._consumer:
+            await self._consumer.stop()
+        for ws in list(self.clients):
+            await ws.close()
+
+
+class WebServer(mode.Service):
+    def __init__(self, tv: "TrueVoiceApp", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tv = tv
+        self.feed = AlertFeed()
+        self.runner: web.AppRunner | None = None
+        self.registry = CollectorRegistry()
+        self._gauges = {
+            name: Gauge(f"truevoice_{name}", doc, registry=self.registry)
+            for name, doc in {
+                "mentions_scored_total": "mentions scored by this worker",
+                "mentions_deadlettered_total": "records sent to the dead-letter topic by this worker",
+                "clickhouse_rows_total": "mentions inserted into ClickHouse by this worker",
+                "window_deltas_applied_total": "window deltas applied to the RocksDB table",
+                "alerts_raised_total": "spike alerts raised by this worker",
+                "loop_failures_total": "batches that failed and were retried",
+                "uptime_seconds": "seconds since the worker started",
+            }.items()
+        }
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
+        app.add_routes([
+            web.get("/", self.index),
+            web.get("/health", self.health),
+            web.get("/ready", self.ready),
+            web.get("/metrics", self.metrics),
+            web.post("/api/sql", self.sql),
+            web.get("/api/windows", self.windows),
+            web.post("/api/mentions", self.ingest),
+            web.get("/api/campaigns", self.list_campaigns),
+            web.post("/api/campaigns", self.create_campaign),
+            web.get("/api/alerts", self.alerts),
+            web.get("/ws/alerts", self.ws_alerts),
+        ])
+        return app
+
+    async def on_start(self) -> None:
+        s = self.tv.settings
+        await self.feed.start(s.bootstrap_servers)
+        self.runner = web.AppRunner(self.make_app(), access_log=None)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, s.web_host, s.web_port).start()
+        log.info("API on http://%s:%d", s.web_host, s.web_port)
+
+    async def on_stop(self) -> None:
+        await self.feed.stop()
+        if self.runner:
+            await self.runner.cleanup()
+
+    # -- health ---------------------------------------------------------------------------
+    async def index(self, request: web.Request) -> web.Response:
+        return json_response({
+            "service": "truevoice",
+            "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=",
+                          "POST /api/mentions", "/api/campaigns", "/api/alerts", "/ws/alerts"],
+        })
+
+    async def health(self, request: web.Request) -> web.Response:
+        return json_response({"status": "ok"})
+
+    async def ready(self, request: web.Request) -> web.Response:
+        ready = self.tv.pipeline.ready.is_set()
+        return json_response({"ready": ready}, status=200 if ready else 503)
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        p = self.tv.pipeline
+        g = self._gauges
+        if p.score_agent:
+            g["mentions_scored_total"].set(p.score_agent.scored)
+            g["mentions_deadlettered_total"].set(p.score_agent.dead_lettered)
+        g["clickhouse_rows_total"].set(p.sink_agent.rows)
+        g["window_deltas_applied_total"].set(self.tv.applier.applied)
+        g["alerts_raised_total"].set(self.tv.applier.alerts_raised)
+        g["loop_failures_total"].set(sum(loop.failures for loop in p.loops))
+        g["uptime_seconds"].set(time.time() - p.started_at)
+        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    # -- analysts ---------------------------------------------------------------------------
+    async def _json_body(self, request: web.Request) -> Any:
+        try:
+            return orjson.loads(await request.read())
+        except orjson.JSONDecodeError as exc:
+            raise web.HTTPBadRequest(body=orjson.dumps({"error": f"body is not valid JSON: {exc}"}),
+                                     content_type="application/json") from exc
+
+    async def sql(self, request: web.Request) -> web.Response:
+        from streams.clickhouse_store import QueryError, ReadOnlyQueryError
+
+        body = await self._json_body(request)
+        query = body.get("sql") if isinstance(body, dict) else None
+        if not isinstance(query, str) or not query.strip():
+            return error(400, 'send {"sql": "SELECT ..."}')
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self.tv.pipeline.store_executor, self.tv.store.query, query)
+        except ReadOnlyQueryError as exc:
+            return error(403, str(exc))
+        except QueryError as exc:
+            return error(400, str(exc))
+        return json_response({"columns": result.columns, "rows": result.rows})
+
+    async def windows(self, request: web.Request) -> web.Response:
+        campaign = request.query.get("campaign", "*")
+        platform = request.query.get("platform")
+        if not platform:
+            return error(400, "the platform query parameter is required (e.g. ?platform=twitter)")
+        try:
+            count = min(int(request.query.get("windows", "60")), 24 * 60)
+        except ValueError:
+            return error(400, "windows must be an integer")
+        key = window_key(campaign, platform)
+        now = time.time()
+        minute = int(now) // 60 * 60
+        return json_response({
+            "campaign": campaign,
+            "platform": platform,
+            "tumbling_1m": [{"minute": m, "count": v[0], "sentiment_sum": v[1], "negative": v[2], "positive": v[3],
+                             "credible": v[4], "toxic": v[5]} for m, v in sorted(self.tv.view.minutes(key, minute, count).items())],
+            "hopping_1h_1m": self.tv.view.hopping(key, now=now, windows=min(count, 60)),
+        })
+
+    async def alerts(self, request: web.Request) -> web.Response:
+        return json_response({"alerts": self.feed.recent})
+
+    async def ws_alerts(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=20)
+        await ws.prepare(request)
+        self.feed.clients.add(ws)
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.ERROR:
+                    break
+        finally:
+            self.feed.clients.discard(ws)
+        return ws
+
+    # -- ingest ---------------------------------------------------------------------------------
+    async def ingest(self, request: web.Request) -> web.Response:
+        """POST one mention or a list; each is validated here so the client learns what is wrong."""
+        body = await self._json_body(request)
+        items = body if isinstance(body, list) else [body]
+        if not items or len(items) > 10_000:
+            return error(400, "send one mention object or a list of 1 to 10000")
+        errors, good = [], []
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                errors.append({"index": i, "error": f"expected an object, got {type(item).__name__}"})
+                continue
+            try:
+                good.append(Mention.model_validate(item))
+            except ValidationError as exc:
+                errors.append({"index": i, "error": describe_validation_error(exc)})
+        if errors:
+            return error(422, f"{len(errors)} of {len(items)} mentions are invalid; none were accepted", errors=errors[:100])
+        producer = self.tv.pipeline.producer
+        assert producer is not None
+        sends = [await producer.send(Topics.RAW, m.dumps(), key=m.event_id.encode()) for m in good]
+        await asyncio.gather(*sends)
+        return json_response({"accepted": len(good), "event_ids": [m.event_id for m in good]}, status=202)
+
+    async def list_campaigns(self, request: web.Request) -> web.Response:
+        return json_response({"campaigns": [c.model_dump(mode="json") for c in self.tv.registry.campaigns.values()]})
+
+    async def create_campaign(self, request: web.Request) -> web.Response:
+        from scoring.campaigns import CampaignMatcher, CampaignQueryError
+
+        body = await self._json_body(request)
+        try:
+            campaign = Campaign.model_validate(body)
+            CampaignMatcher([campaign])
+        except ValidationError as exc:
+            return error(422, describe_validation_error(exc))
+        except CampaignQueryError as exc:
+            return error(422, f"query: {exc}")
+        await self.tv.pipeline.publish_campaigns([campaign])
+        return json_response(campaign.model_dump(mode="json"), status=201)

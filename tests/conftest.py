@@ -1,0 +1,126 @@
+"""Shared fixtures: a real Tansu broker on a free loopback port, and real worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import orjson
+import pytest
+import urllib.request
+import urllib.error
+
+from streams.broker import EmbeddedBroker, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> object:
+    """Poll ``predicate`` until it returns something truthy; fail with ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture
+def broker() -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker() as b:
+        yield b
+
+
+class WorkerProcess:
+    """``truevoice worker`` (or ``up``) in a subprocess, driven over its HTTP API."""
+
+    def __init__(self, args: list[str], env: dict[str, str], data_dir: Path, web_port: int, log: Path) -> None:
+        self.args, self.env, self.data_dir, self.web_port, self.log_path = args, env, data_dir, web_port, log
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.web_port}"
+
+    def start(self, timeout: float = 90) -> "WorkerProcess":
+        self.log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", *self.args], env=self.env, cwd=REPO,
+                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        wait_until(self._ready, timeout, f"worker ready ({self.log_path})")
+        return self
+
+    def _ready(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise AssertionError(f"worker exited with {self.proc.returncode}:\n{self.log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(self.url + "/ready", timeout=2) as r:
+                return orjson.loads(r.read())["ready"]
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+    def get(self, path: str) -> dict:
+        with urllib.request.urlopen(self.url + path, timeout=30) as r:
+            return orjson.loads(r.read())
+
+    def post(self, path: str, body: object) -> tuple[int, dict]:
+        req = urllib.request.Request(self.url + path, data=orjson.dumps(body), headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return r.status, orjson.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, orjson.loads(exc.read())
+
+    def sql(self, query: str) -> list[tuple]:
+        status, body = self.post("/api/sql", {"sql": query})
+        assert status == 200, body
+        return [tuple(r) for r in body["rows"]]
+
+    def scalar(self, query: str) -> object:
+        return self.sql(query)[0][0]
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 90) -> int:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"worker did not stop on signal {sig}:\n{self.log_path.read_text()[-4000:]}")
+
+
+@pytest.fixture
+def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    started: list[WorkerProcess] = []
+
+    def make(broker: EmbeddedBroker | None, *, command: str = "worker", extra: list[str] | None = None,
+             data_dir: Path | None = None, web_port: int | None = None) -> WorkerProcess:
+        data_dir = data_dir or tmp_path / "data"
+        web_port = web_port or free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRUEVOICE_")}
+        env.update(TRUEVOICE_DATA_DIR=str(data_dir), TRUEVOICE_WEB_PORT=str(web_port), TRUEVOICE_LOG_LEVEL="INFO",
+                   PYTHONUNBUFFERED="1")
+        if broker is not None:
+            env["TRUEVOICE_BROKER_URL"] = broker.url
+        w = WorkerProcess([command, *(extra or [])], env, data_dir, web_port, tmp_path / f"{command}-{len(started)}.log")
+        started.append(w)
+        return w
+
+    yield make
+    for w in started:
+        if w.proc is not None and w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.wait()
