@@ -10,7 +10,6 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from schemas import Campaign, Topics
-from scoring.campaigns import CampaignMatcher
 from tables.spikes import Thresholds
 
 log = logging.getLogger(__name__)
@@ -19,9 +18,8 @@ DEFAULT_THRESHOLDS = Thresholds(zscore=4.0, min_mentions=30)
 
 
 class CampaignRegistry:
-    def __init__(self, on_change: Callable[[CampaignMatcher], None] | None = None) -> None:
+    def __init__(self, on_change: Callable[[list[Campaign]], None] | None = None) -> None:
         self.campaigns: dict[str, Campaign] = {}
-        self.matcher = CampaignMatcher([])
         self._on_change = on_change
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
@@ -30,9 +28,8 @@ class CampaignRegistry:
     def update(self, campaigns: list[Campaign]) -> None:
         for c in campaigns:
             self.campaigns[c.campaign_id] = c
-        self.matcher = CampaignMatcher(list(self.campaigns.values()))
         if self._on_change:
-            self._on_change(self.matcher)
+            self._on_change(list(self.campaigns.values()))
 
     def thresholds(self, campaign_id: str) -> Thresholds:
         c = self.campaigns.get(campaign_id)

@@ -2,63 +2,144 @@
 
 Bad records go to mentions.deadletter with the reason; the agent never dies on a record.
 Raw offsets are committed only after every scored and dead-lettered record was acknowledged.
+
+Parsing, validation, normalisation and the models are CPU work in Python and ONNX Runtime, so
+they run in a scoring process of their own (the event loop keeps the broker, the sink and the
+windows moving on the other core). The child gets raw bytes and returns encoded records.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Sequence
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from agents.enrich import MentionEnricher
 from agents.validate import dead_letter, parse_mention
-from schemas import Mention, Topics
+from schemas import Campaign, Mention, Topics
 
 log = logging.getLogger(__name__)
 
+RecordMeta = tuple[str, int, int, int]  # topic, partition, offset, timestamp ms
+Encoded = tuple[bytes, bytes]  # key, value
+
+
+def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
+                  metas: Sequence[RecordMeta]) -> tuple[list[Encoded], list[Encoded]]:
+    """Raw record values → (scored records, dead letters), both encoded for their topics."""
+    mentions: list[Mention] = []
+    letters: list[Encoded] = []
+    for value, (topic, partition, offset, ts) in zip(values, metas):
+        parsed = parse_mention(value)
+        if isinstance(parsed, Mention):
+            mentions.append(parsed)
+        else:
+            letter = dead_letter(value, parsed[0], parsed[1], topic, partition, offset, ts)
+            letters.append((letter.event_id.encode(), letter.dumps()))
+    try:
+        return [(m.event_id.encode(), m.dumps()) for m in enricher.enrich(mentions)], letters
+    except Exception:  # noqa: BLE001 - find the one record that breaks the batch, keep the rest
+        log.exception("batch scoring failed; scoring %d mentions one by one", len(mentions))
+    scored: list[Encoded] = []
+    for m in mentions:
+        try:
+            scored.extend((s.event_id.encode(), s.dumps()) for s in enricher.enrich([m]))
+        except Exception as exc:  # noqa: BLE001
+            letter = dead_letter(m.dumps(), "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}",
+                                 Topics.RAW, -1, -1)
+            letters.append((letter.event_id.encode(), letter.dumps()))
+    return scored, letters
+
+
+# -- the scoring process -------------------------------------------------------------------------
+_child: dict = {}
+
+
+def _init_child(model_root: str | None) -> None:
+    from scoring.campaigns import CampaignMatcher
+    from scoring.text import TextScorer
+
+    logging.basicConfig(level=logging.WARNING)
+    _child["enricher"] = MentionEnricher(TextScorer.load(model_root), CampaignMatcher([]))
+    _child["version"] = -1
+
+
+def _score_in_child(values: list[bytes | None], metas: list[RecordMeta], version: int,
+                    campaigns: list[bytes] | None) -> tuple[list[Encoded], list[Encoded]]:
+    enricher: MentionEnricher = _child["enricher"]
+    if version != _child["version"] and campaigns is not None:
+        from scoring.campaigns import CampaignMatcher
+
+        enricher.set_matcher(CampaignMatcher([Campaign.loads(c) for c in campaigns]))
+        _child["version"] = version
+    return score_records(enricher, values, metas)
+
+
+def _warm() -> bool:
+    return "enricher" in _child
+
+
+class ScoringPool:
+    """One scoring process (spawned, not forked: the parent runs threads and chdb)."""
+
+    def __init__(self, model_root: str | None = None) -> None:
+        self.model_root = model_root
+        self.executor = self._new_executor()
+        self.campaigns: list[bytes] = []
+        self.version = 0
+        self._sent_version = -1
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_child, initargs=(self.model_root,))
+
+    async def start(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.executor, _warm)
+
+    def set_campaigns(self, campaigns: Sequence[Campaign]) -> None:
+        self.campaigns = [c.dumps() for c in campaigns]
+        self.version += 1
+
+    async def score(self, values: list[bytes | None], metas: list[RecordMeta]) -> tuple[list[Encoded], list[Encoded]]:
+        campaigns = self.campaigns if self._sent_version != self.version else None
+        version = self.version
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(
+                self.executor, _score_in_child, values, metas, version, campaigns)
+        except BrokenProcessPool:
+            # The scoring process died (out of memory, a crash in native code): start a new one;
+            # the loop retries the batch, which was not committed.
+            log.error("the scoring process died; starting a new one")
+            self.executor = self._new_executor()
+            self._sent_version = -1
+            raise
+        self._sent_version = version
+        return result
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
 
 class ScoreAgent:
-    def __init__(self, producer: AIOKafkaProducer, enricher: MentionEnricher, executor: ThreadPoolExecutor) -> None:
+    def __init__(self, producer: AIOKafkaProducer, pool: ScoringPool) -> None:
         self.producer = producer
-        self.enricher = enricher
-        self.executor = executor
+        self.pool = pool
         self.scored = 0
         self.dead_lettered = 0
 
     async def handle(self, records: Sequence[ConsumerRecord]) -> None:
-        mentions: list[Mention] = []
-        sends = []
-        for r in records:
-            parsed = parse_mention(r.value)
-            if isinstance(parsed, Mention):
-                mentions.append(parsed)
-            else:
-                letter = dead_letter(r.value, parsed[0], parsed[1], r.topic, r.partition, r.offset, r.timestamp)
-                sends.append(await self.producer.send(Topics.DEADLETTER, letter.dumps(), key=letter.event_id.encode()))
-        loop = asyncio.get_running_loop()
-        scored, failed = await loop.run_in_executor(self.executor, self._enrich_and_encode, mentions)
-        for key, value in scored:
-            sends.append(await self.producer.send(Topics.SCORED, value, key=key))
-        for mention, reason in failed:
-            letter = dead_letter(mention.dumps(), "scoring_failed", reason, Topics.RAW, -1, -1)
-            sends.append(await self.producer.send(Topics.DEADLETTER, letter.dumps(), key=letter.event_id.encode()))
-        if sends:
-            await asyncio.gather(*sends)
+        values = [r.value for r in records]
+        metas = [(r.topic, r.partition, r.offset, r.timestamp) for r in records]
+        scored, letters = await self.pool.score(values, metas)
+        send = self.producer.send
+        futures = [await send(Topics.SCORED, value, key=key) for key, value in scored]
+        futures += [await send(Topics.DEADLETTER, value, key=key) for key, value in letters]
+        if futures:
+            await asyncio.gather(*futures)
         self.scored += len(scored)
-        self.dead_lettered += len(records) - len(scored)
-
-    def _enrich_and_encode(self, mentions: list[Mention]) -> tuple[list[tuple[bytes, bytes]], list[tuple[Mention, str]]]:
-        try:
-            return [(m.event_id.encode(), m.dumps()) for m in self.enricher.enrich(mentions)], []
-        except Exception:  # noqa: BLE001 - find the one record that breaks the batch, keep the rest
-            log.exception("batch scoring failed; scoring %d mentions one by one", len(mentions))
-        scored, failed = [], []
-        for m in mentions:
-            try:
-                scored.extend((s.event_id.encode(), s.dumps()) for s in self.enricher.enrich([m]))
-            except Exception as exc:  # noqa: BLE001
-                failed.append((m, f"scoring failed: {type(exc).__name__}: {exc}"))
-        return scored, failed
+        self.dead_lettered += len(letters)

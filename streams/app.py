@@ -18,8 +18,7 @@ from aiokafka import AIOKafkaProducer
 from agents.alerts import DeltaApplier
 from agents.campaigns import CampaignRegistry
 from agents.consumer_loop import ConsumerLoop
-from agents.enrich import MentionEnricher
-from agents.score import ScoreAgent
+from agents.score import ScoreAgent, ScoringPool
 from agents.sink import SINK_TOPICS, SinkAgent
 from agents.window import WindowCombinerAgent, send_deltas
 from schemas import Campaign, Topics, WindowDelta
@@ -56,7 +55,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
 class TrueVoiceApp:
     """Everything one worker process runs, assembled from settings and a ClickHouse store."""
 
-    def __init__(self, settings: Settings, store: Any, scorer: Any, *, rebuild_windows: bool = False,
+    def __init__(self, settings: Settings, store: Any, *, model_root: str | None = None, rebuild_windows: bool = False,
                  seed_campaigns: list[Campaign] | None = None, web: bool = True) -> None:
         self.settings = settings
         self.store = store
@@ -65,9 +64,8 @@ class TrueVoiceApp:
         self.app = faust.App(settings.app_id, **faust_settings(settings))
         self.table = define_windows_table(self.app, settings.window_retention_hours)
         self.view = WindowView(self.table)
-        self.registry = CampaignRegistry()
-        self.enricher = MentionEnricher(scorer, self.registry.matcher)
-        self.registry._on_change = self.enricher.set_matcher
+        self.scoring = ScoringPool(model_root)
+        self.registry = CampaignRegistry(on_change=lambda campaigns: self.scoring.set_campaigns(campaigns))
         self.detector = SpikeDetector(self.registry.thresholds, seed=self._seed_history)
         self.alerts_topic = self.app.topic(Topics.ALERTS, key_type=bytes, value_type=bytes,
                                            key_serializer="raw", value_serializer="raw")
@@ -100,7 +98,6 @@ class Pipeline(mode.Service):
         super().__init__(**kwargs)
         self.tv = tv
         s = tv.settings
-        self.score_executor = ThreadPoolExecutor(1, thread_name_prefix="score")
         self.store_executor = ThreadPoolExecutor(1, thread_name_prefix="clickhouse")
         self.producer: AIOKafkaProducer | None = None
         self.loops: list[ConsumerLoop] = []
@@ -122,7 +119,8 @@ class Pipeline(mode.Service):
         await asyncio.wait_for(self.tv.registry.ready.wait(), 30)
         if self.tv.rebuild_windows:
             await self._rebuild_windows()
-        self.score_agent = ScoreAgent(self.producer, self.tv.enricher, self.score_executor)
+        await self.tv.scoring.start()
+        self.score_agent = ScoreAgent(self.producer, self.tv.scoring)
         combiner = WindowCombinerAgent(self.producer)
         self.loops = [
             ConsumerLoop("score", bootstrap, [Topics.RAW], f"{s.app_id}.score", self.score_agent.handle,
@@ -181,5 +179,5 @@ class Pipeline(mode.Service):
         await self.tv.registry.stop()
         if self.producer:
             await self.producer.stop()
-        self.score_executor.shutdown(wait=True)
+        self.tv.scoring.shutdown()
         self.store_executor.shutdown(wait=True)

@@ -152,42 +152,95 @@ def split_statements(sql: str) -> list[str]:
     return out
 
 
-def _strip_comments(sql: str) -> str:
-    """The statement with comments removed (strings kept), for keyword checks."""
-    out: list[str] = []
+# Functions (table or scalar) that reach outside the database: local files, URLs, other servers,
+# processes, the caller's Python objects (chdb). ClickHouse's readonly setting does not stop them,
+# and in embedded chdb there are no grants, so read-only user SQL may not call them.
+_DENIED_FUNCTIONS = frozenset(name.lower() for name in (
+    "file", "fileCluster", "url", "urlCluster", "s3", "s3Cluster", "gcs", "oss", "cosn", "hdfs", "hdfsCluster",
+    "azureBlobStorage", "azureBlobStorageCluster", "remote", "remoteSecure", "cluster", "clusterAllReplicas",
+    "mysql", "postgresql", "sqlite", "mongodb", "redis", "jdbc", "odbc", "executable", "executablePool",
+    "input", "python", "arrowStream", "iceberg", "icebergS3", "icebergAzure", "icebergHDFS", "icebergLocal",
+    "icebergS3Cluster", "icebergAzureCluster", "deltaLake", "deltaLakeS3", "deltaLakeAzure", "deltaLakeLocal",
+    "deltaLakeCluster", "hudi", "hudiCluster", "paimon", "paimonS3", "paimonAzure", "paimonHDFS", "paimonLocal",
+    "ytsaurus", "dictionary", "merge", "view", "viewIfPermitted", "viewExplain", "loop", "fuzzJSON", "fuzzQuery",
+    "filesystem", "prometheusQuery", "prometheusQueryRange", "timeSeriesData", "timeSeriesMetrics",
+    "timeSeriesTags", "timeSeriesSelector", "mergeTreeIndex", "mergeTreeAnalyzeIndexes", "mergeTreeProjection",
+    "mergeTreeParts", "arrowFlight", "arrowflight", "kafka", "nats", "rabbitmq", "sleep", "sleepEachRow",
+))
+
+
+def _tokens(sql: str) -> list[tuple[str, str]]:
+    """(kind, text) tokens: 'word' (bare or quoted identifier, quotes removed), 'str', 'punct'.
+
+    Comments and whitespace are dropped.
+    """
+    out: list[tuple[str, str]] = []
     i, n = 0, len(sql)
     while i < n:
         ch = sql[i]
         nxt = sql[i + 1] if i + 1 < n else ""
-        if ch == "-" and nxt == "-":
+        if ch.isspace():
+            i += 1
+        elif ch == "-" and nxt == "-":
             j = sql.find("\n", i)
             i = n if j < 0 else j
-            out.append(" ")
-            continue
-        if ch == "/" and nxt == "*":
+        elif ch == "/" and nxt == "*":
             j = sql.find("*/", i + 2)
             i = n if j < 0 else j + 2
-            out.append(" ")
-            continue
-        out.append(ch)
-        i += 1
-    return "".join(out)
+        elif ch in ("'", '"', "`"):
+            j = i + 1
+            while j < n:
+                c = sql[j]
+                if c == "\\":
+                    j += 2
+                    continue
+                if c == ch:
+                    if j + 1 < n and sql[j + 1] == ch:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(("str" if ch == "'" else "word", sql[i + 1:j]))
+            i = j + 1
+        elif ch.isalnum() or ch == "_" or ch == "$" or ord(ch) > 127:
+            j = i
+            while j < n and (sql[j].isalnum() or sql[j] in "_$" or ord(sql[j]) > 127):
+                j += 1
+            out.append(("word", sql[i:j]))
+            i = j
+        else:
+            out.append(("punct", ch))
+            i += 1
+    return out
 
 
 def check_read_only(sql: str) -> str:
-    """Return the single statement in ``sql`` (trailing ``;`` removed) or raise ReadOnlyQueryError."""
+    """Return the single statement in ``sql`` (trailing ``;`` removed) or raise ReadOnlyQueryError.
+
+    Accepted: one SELECT/WITH/SHOW/DESCRIBE/EXPLAIN/EXISTS statement that neither calls a function
+    reaching outside the database (file, url, s3, remote, executable, …) nor has INTO OUTFILE.
+    """
     statements = split_statements(sql)
     if not statements:
         raise ReadOnlyQueryError("empty query")
     if len(statements) > 1:
         raise ReadOnlyQueryError(f"read-only queries take exactly one statement, got {len(statements)}")
     statement = statements[0]
-    words = _strip_comments(statement).lstrip(" \t\r\n(").split(None, 1)
-    keyword = words[0].upper() if words else ""
+    tokens = _tokens(statement)
+    first = next((text for kind, text in tokens if not (kind == "punct" and text == "(")), "")
+    keyword = first.upper()
     if keyword not in _READ_KEYWORDS:
         raise ReadOnlyQueryError(
             f"read-only: only SELECT, WITH, SHOW, DESCRIBE, EXPLAIN or EXISTS statements are allowed, got {keyword or '?'}"
         )
+    for k, (kind, text) in enumerate(tokens):
+        if kind != "word":
+            continue
+        following = tokens[k + 1] if k + 1 < len(tokens) else ("", "")
+        if text.lower() in _DENIED_FUNCTIONS and following == ("punct", "("):
+            raise ReadOnlyQueryError(f"read-only: function {text}() is not allowed in user queries")
+        if text.upper() == "INTO" and following[0] == "word" and following[1].upper() == "OUTFILE":
+            raise ReadOnlyQueryError("read-only: INTO OUTFILE is not allowed")
     return statement
 
 
@@ -612,8 +665,10 @@ class ClickHouseStore:
             params["until"] = _ms(until)
         return (" WHERE " + " AND ".join(conds)) if conds else "", params
 
-    def window_rows(self, since: datetime, until: datetime | None = None) -> list[WindowDelta]:
+    def window_rows(self, since: datetime, until: datetime | None = None, *, rebuild: bool = True) -> list[WindowDelta]:
         """Per (campaign_id, platform, minute) sums rebuilt exactly from ``mentions FINAL``.
+
+        The deltas carry ``rebuild=True`` (re-seeded windows never raise alerts) unless told otherwise.
 
         ``since`` is floored to its minute, so every minute returned is complete (up to ``until``,
         exclusive, when given). Every mention counts under each of its campaigns and under
@@ -648,7 +703,7 @@ class ClickHouseStore:
         return [
             WindowDelta(campaign_id=c, platform=p, minute=int(m), count=int(n), sentiment_sum=float(s),
                         negative=int(neg), positive=int(pos), credible=int(cred), toxic=int(tox),
-                        purchase_intent_sum=float(pi))
+                        purchase_intent_sum=float(pi), rebuild=rebuild)
             for c, p, m, n, s, neg, pos, cred, tox, pi in res.rows
         ]
 
@@ -722,8 +777,9 @@ class ClickHouseStore:
     async def acount_mentions(self, since: datetime | None = None, until: datetime | None = None) -> int:
         return await self._in_thread(self.count_mentions, since, until)
 
-    async def awindow_rows(self, since: datetime, until: datetime | None = None) -> list[WindowDelta]:
-        return await self._in_thread(self.window_rows, since, until)
+    async def awindow_rows(self, since: datetime, until: datetime | None = None, *,
+                           rebuild: bool = True) -> list[WindowDelta]:
+        return await self._in_thread(self.window_rows, since, until, rebuild=rebuild)
 
     async def acampaigns(self, *, active_only: bool = False) -> list[Campaign]:
         return await self._in_thread(self.campaigns, active_only=active_only)
@@ -787,8 +843,9 @@ class AsyncClickHouseStore:
     async def count_mentions(self, since: datetime | None = None, until: datetime | None = None) -> int:
         return await self.sync.acount_mentions(since, until)
 
-    async def window_rows(self, since: datetime, until: datetime | None = None) -> list[WindowDelta]:
-        return await self.sync.awindow_rows(since, until)
+    async def window_rows(self, since: datetime, until: datetime | None = None, *,
+                          rebuild: bool = True) -> list[WindowDelta]:
+        return await self.sync.awindow_rows(since, until, rebuild=rebuild)
 
     async def campaigns(self, *, active_only: bool = False) -> list[Campaign]:
         return await self.sync.acampaigns(active_only=active_only)

@@ -80,7 +80,6 @@ def read_state(data_dir: Path) -> dict | None:
 
 def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = None,
         sample_campaigns: list[Campaign] | None = None) -> int:
-    from scoring.text import TextScorer
     from streams.app import TrueVoiceApp
     from streams.clickhouse_store import ClickHouseStore
 
@@ -110,7 +109,7 @@ def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = N
         if sample_campaigns:
             known = {c.campaign_id for c in seed}
             seed += [c for c in sample_campaigns if c.campaign_id not in known]
-        tv = TrueVoiceApp(settings, store, TextScorer.load(), rebuild_windows=embedded, seed_campaigns=seed)
+        tv = TrueVoiceApp(settings, store, rebuild_windows=embedded, seed_campaigns=seed)
         if sample is not None:
             _replay_when_ready(tv, sample)
         state = write_state(settings)

@@ -216,7 +216,7 @@ class _Authors:
             following = min(int(rng.lognormvariate(5.0, 1.0)), 7500)
             handle = self._handle(platform)
             verified = followers > 200_000 and rng.random() < 0.5
-        if platform in ("news", "naver_news"):
+        if platform in ("news", "naver_news") and not bot:
             handle = rng.choice(["연합뉴스", "한국경제", "머니투데이", "디지털데일리", "게임메카", "뉴시스", "Korea Herald"]) + " " + \
                 rng.choice(SURNAMES) + rng.choice(GIVEN) + " 기자"
             followers, verified = rng.randint(1000, 900_000), True
@@ -392,6 +392,8 @@ def generate(seed: int = SEED) -> tuple[list[dict], list[dict]]:
             if brand == "haruon" and rng.random() < 0.5:
                 platform = rng.choice(["instagram", "youtube", "naver_blog", "theqoo", "instiz"])
         bot = kind == "bot"
+        if bot:
+            platform = rng.choice(["twitter", "twitter", "instagram", "youtube"])
         if bot:
             author = authors.new(platform, bot=True) if not authors.bots or rng.random() < 0.6 else rng.choice(authors.bots)
         else:

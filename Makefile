@@ -1,0 +1,41 @@
+# TrueVoice: `make run` sets everything up and starts the embedded default with the sample;
+# `make test` sets everything up and runs the whole test suite (what CI runs).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test install system-deps bench clean help
+
+help:
+	@echo "make run    - install, then start TrueVoice (embedded broker, worker, ClickHouse, API) with the sample"
+	@echo "make test   - install, then run the whole test suite"
+	@echo "make bench  - install, then run the pipeline and model benchmarks"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(STAMP)
+
+# Debian's docker-compose validates docker-compose.yml in the tests (no engine needed).
+system-deps:
+	@command -v docker-compose >/dev/null 2>&1 || { \
+	  echo "installing docker-compose (Debian package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+
+run: install
+	$(BIN)/truevoice up
+
+test: install system-deps
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/truevoice models bench
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,206 @@
+"""Pipeline benchmark: mentions/s sustained end to end on the embedded stack, and latencies.
+
+Starts ``truevoice up --no-sample`` (Tansu, the worker with scoring, windows, alerts and the
+ClickHouse sink all switched on) in a subprocess, produces mentions at full speed for
+``--seconds``, waits until ClickHouse holds every one, and reports:
+
+* sustained mentions/s: mentions / (time the last one became visible in ClickHouse - first send)
+* produce → ClickHouse-visible latency p50/p99 (``ingested_at - collected_at``; the benchmark
+  stamps ``collected_at`` with the send time)
+* produce → alert latency p50/p99: for each velocity alert, the alert's ``raised_at`` minus the
+  send time of the mention that took its key over the campaign's ``min_mentions``
+
+    .venv/bin/python bench/pipeline.py --seconds 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from streams.broker import free_port  # noqa: E402
+
+TEXTS = [
+    "신라면 진짜 존맛 ㅋㅋㅋㅋ 내돈내산 인정 또 사먹을듯",
+    "신라면 너무 짜다 다시는 안 삼 ㅠㅠ 실망이야",
+    "Galaxy phone battery died after one day, terrible support",
+    "갤럭시 새로 나온거 어디서 사요? 가격 얼마임 링크 좀",
+    "오늘 날씨 좋다 산책 가야지 ㅎㅎ",
+    "I love my new Galaxy, the camera is amazing!!",
+    "스타벅스 신메뉴 개이득 ㄹㅇ 맛있음 👍",
+    "스타벅스 라떼 맛이 이상해졌네 ㅡㅡ 환불해줘",
+    "이거 광고 아님? 010-1234-5678 로 연락주세요",
+    "배송 빠르고 포장 꼼꼼해요 재구매 의사 있습니다",
+]
+PLATFORMS = ["twitter", "instagram", "dcinside", "naver_blog", "youtube", "clien", "fmkorea", "theqoo",
+             "ruliweb", "blind"]
+CAMPAIGNS = [
+    {"campaign_id": "shin-ramyun", "brand": "nongshim", "keywords": ["신라면"], "min_mentions": 30},
+    {"campaign_id": "galaxy", "brand": "samsung", "keywords": ["갤럭시", "galaxy"], "min_mentions": 30},
+    {"campaign_id": "starbucks", "brand": "starbucks", "keywords": ["스타벅스"], "min_mentions": 30},
+]
+
+
+def api(url: str, path: str, body: object | None = None) -> dict:
+    req = urllib.request.Request(url + path, data=None if body is None else orjson.dumps(body),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=120) as r:
+        return orjson.loads(r.read())
+
+
+def sql(url: str, query: str) -> list[list]:
+    return api(url, "/api/sql", {"sql": query})["rows"]
+
+
+def mention(i: int, rng: random.Random, sent_at: str) -> dict:
+    return {
+        "platform": rng.choice(PLATFORMS), "post_id": f"b{i}", "url": f"https://example.com/{i}",
+        "author": {"id": f"u{rng.randint(1, 20000)}", "handle": f"h{i % 977}", "created_at": "2019-05-01",
+                   "followers": rng.randint(0, 20000), "following": rng.randint(0, 2000)},
+        "text": rng.choice(TEXTS), "hashtags": ["bench"], "engagement": {"likes": rng.randint(0, 300)},
+        "posted_at": sent_at, "collected_at": sent_at,
+    }
+
+
+async def produce(bootstrap: str, seconds: float, seed: int) -> tuple[int, float, dict]:
+    rng = random.Random(seed)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
+    await producer.start()
+    sent_times: dict[tuple[str, int], list[float]] = defaultdict(list)  # (platform, minute) -> send times
+    n = 0
+    start = time.time()
+    try:
+        while time.time() - start < seconds:
+            now = time.time()
+            stamp = datetime.fromtimestamp(now, timezone.utc).isoformat()
+            futures = []
+            for _ in range(1000):
+                m = mention(n, rng, stamp)
+                n += 1
+                sent_times[(m["platform"], int(now) // 60 * 60)].append(now)
+                futures.append(await producer.send("mentions.raw", orjson.dumps(m)))
+            await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+    return n, start, sent_times
+
+
+async def collect_alerts(bootstrap: str, stop: asyncio.Event, out: list[dict]) -> None:
+    consumer = AIOKafkaConsumer("alerts.spikes", bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        while not stop.is_set():
+            for records in (await consumer.getmany(timeout_ms=200)).values():
+                out.extend(orjson.loads(r.value) for r in records)
+    finally:
+        await consumer.stop()
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(int(q * len(values)), len(values) - 1)] if values else float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=20.0, help="how long to produce at full speed")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    args = ap.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="truevoice-bench-"))
+    web_port, broker_port = free_port(), free_port()
+    env = dict(os.environ, TRUEVOICE_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+    log = open(data_dir / "up.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "streams.cli", "up", "--no-sample", "--data-dir", str(data_dir),
+                             "--web-port", str(web_port), "--broker-port", str(broker_port)],
+                            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{web_port}"
+    bootstrap = f"127.0.0.1:{broker_port}"
+    try:
+        deadline = time.time() + 120
+        while True:
+            try:
+                if api(url, "/ready")["ready"]:
+                    break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"worker did not start; see {data_dir / 'up.log'}")
+            time.sleep(0.2)
+        for c in CAMPAIGNS:
+            api(url, "/api/campaigns", c)
+        while len(api(url, "/api/campaigns")["campaigns"]) < len(CAMPAIGNS):
+            time.sleep(0.1)
+        print(f"worker ready (pid {proc.pid}); producing for {args.seconds:.0f} s ...", flush=True)
+
+        async def run() -> tuple[int, float, dict, list[dict]]:
+            stop = asyncio.Event()
+            alerts: list[dict] = []
+            collector = asyncio.create_task(collect_alerts(bootstrap, stop, alerts))
+            n, start, sent = await produce(bootstrap, args.seconds, args.seed)
+            produced_at = time.time()
+            print(f"produced {n} mentions in {produced_at - start:.1f} s ({n / (produced_at - start):,.0f}/s)", flush=True)
+            while sql(url, "SELECT count() FROM mentions")[0][0] < n:
+                await asyncio.sleep(0.25)
+            await asyncio.sleep(1.0)
+            stop.set()
+            await collector
+            return n, start, sent, alerts
+
+        n, start, sent, alerts = asyncio.run(run())
+        rows = sql(url, "SELECT count(), uniqExact(event_id), toUnixTimestamp64Milli(max(ingested_at)), "
+                        "quantiles(0.5, 0.99)(toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(collected_at)) "
+                        "FROM mentions")
+        count, distinct, last_ms, (p50, p99) = rows[0]
+        elapsed = last_ms / 1000 - start
+        alert_lat = []
+        for a in alerts:
+            if a["kind"] != "velocity" or a["campaign_id"] != "*":
+                continue
+            minute = int(datetime.fromisoformat(a["minute"]).timestamp())
+            times = sent.get((a["platform"], minute), [])
+            raised = datetime.fromisoformat(a["raised_at"]).timestamp()
+            if len(times) >= 30:
+                alert_lat.append(raised - times[29])
+        print(f"ClickHouse rows {count} (distinct {distinct}) of {n} produced")
+        print(f"sustained: {n / elapsed:,.0f} mentions/s end to end ({n} in {elapsed:.1f} s, produce to last row visible)")
+        print(f"produce -> ClickHouse visible: p50 {p50 / 1000:.3f} s, p99 {p99 / 1000:.3f} s")
+        if alert_lat:
+            print(f"produce -> alert ({len(alert_lat)} brand-wide velocity alerts): "
+                  f"p50 {statistics.median(alert_lat):.3f} s, p99 {pct(alert_lat, 0.99):.3f} s")
+        else:
+            print("no brand-wide velocity alerts were raised")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        if not args.keep:
+            import shutil
+
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            print(f"data kept in {data_dir}")
+
+
+if __name__ == "__main__":
+    main()

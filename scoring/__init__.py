@@ -1,0 +1,1 @@
+"""Text normalisation and text-model scoring (ONNX Runtime) for TrueVoice."""

@@ -1,0 +1,172 @@
+"""Vectorised hashed n-gram features, shared by every hashed-linear head.
+
+One pass over a batch (numpy, no per-n-gram Python) produces, for every text, the hashes of
+its character n-grams, its word (space-separated eojeol) n-grams and its slang-hint tokens.
+Substring hashes use a polynomial hash modulo 2**64 computed from one prefix sum:
+``S[i] = sum_{j<=i} a[j] * Q**j`` with ``Q = P**-1 (mod 2**64)``, so the hash of ``a[l..r]``
+is ``(S[r] - S[l-1]) * P**r``; numpy's wrapping uint64 arithmetic does the modulus.
+
+Output: ``ids`` int64 [B, L] (hashes in [0, 2**31)) and ``mask`` float32 [B, L] (1 = real
+feature, 0 = padding). The ONNX graph of each head takes ``ids mod n_buckets``, so heads of
+different sizes share one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .normalise import normalise, slang_hints, slang_terms
+
+_P = 0x100000001B3  # FNV prime (odd, so invertible mod 2**64)
+_Q = pow(_P, -1, 2**64)
+_M64 = 2**64 - 1
+_SEP = 0  # separator code point between texts of a batch
+_SPACE = 32
+
+
+def _powers(base: int, n: int) -> np.ndarray:
+    out = np.empty(n, dtype=np.uint64)
+    x = 1
+    for i in range(n):
+        out[i] = x
+        x = (x * base) & _M64
+    return out
+
+
+def _mix(h: np.ndarray, salt: int) -> np.ndarray:
+    """splitmix64 finaliser, then 31 bits."""
+    with np.errstate(over="ignore"):
+        x = h + np.uint64((salt * 0x9E3779B97F4A7C15) & _M64)
+        x ^= x >> np.uint64(30)
+        x *= np.uint64(0xBF58476D1CE4E5B9)
+        x ^= x >> np.uint64(27)
+        x *= np.uint64(0x94D049BB133111EB)
+        x ^= x >> np.uint64(31)
+    return (x & np.uint64(0x7FFFFFFF)).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    char_min: int = 1
+    char_max: int = 5
+    word_min: int = 1
+    word_max: int = 2
+    max_chars: int = 1000
+    slang_hints: bool = True
+    version: int = 1
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "FeatureConfig":
+        d = dict(d or {})
+        return cls(**{k: d[k] for k in cls.__dataclass_fields__ if k in d})
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass
+class Features:
+    ids: np.ndarray  # int64 [B, L]
+    mask: np.ndarray  # float32 [B, L]
+    normalised: list[str] = field(default_factory=list)
+    slang: list[list[str]] = field(default_factory=list)
+
+
+class HashingFeaturizer:
+    def __init__(self, config: FeatureConfig | None = None):
+        self.config = config or FeatureConfig()
+        self._pow_p = _powers(_P, 1 << 16)
+        self._pow_q = _powers(_Q, 1 << 16)
+        self._hint_hash = {h: int(_mix(np.array([hash_str("\x01slang:" + h)], np.uint64), 99)[0])
+                           for h in ("pos", "neg", "neu")}
+
+    def _ensure(self, n: int) -> None:
+        if n > len(self._pow_p):
+            size = 1 << (n - 1).bit_length()
+            self._pow_p = _powers(_P, size)
+            self._pow_q = _powers(_Q, size)
+
+    def __call__(self, texts: Sequence[str], *, normalised: bool = False) -> Features:
+        cfg = self.config
+        norm = list(texts) if normalised else [normalise(t) for t in texts]
+        slang = [slang_terms(t, already_normalised=True) for t in norm] if cfg.slang_hints else [[] for _ in norm]
+        return self.from_normalised(norm, slang)
+
+    def from_normalised(self, norm: list[str], slang: list[list[str]]) -> Features:
+        cfg = self.config
+        B = len(norm)
+        # " text " per document, joined by a separator code point
+        body = "\x00".join(" " + t[: cfg.max_chars] + " " for t in norm)
+        a = np.frombuffer(body.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        n = len(a)
+        self._ensure(n + 1)
+        pp, pq = self._pow_p[:n], self._pow_q[:n]
+        with np.errstate(over="ignore"):
+            S = np.cumsum(a * pq, dtype=np.uint64)
+        S0 = np.concatenate([np.zeros(1, np.uint64), S])  # S0[i] = sum_{j<i}
+        is_sep = a == _SEP
+        sep_cum = np.concatenate([[0], np.cumsum(is_sep)])  # separators before i
+        doc_of = np.cumsum(is_sep) - is_sep  # doc index of each position (separator: previous doc)
+        groups: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def sub_hash(l: np.ndarray, r: np.ndarray) -> np.ndarray:  # inclusive [l, r]
+            with np.errstate(over="ignore"):
+                return (S0[r + 1] - S0[l]) * pp[r]
+
+        for k in range(cfg.char_min, cfg.char_max + 1):
+            if n < k:
+                continue
+            l = np.arange(n - k + 1)
+            ok = (sep_cum[l + k] - sep_cum[l]) == 0
+            l = l[ok]
+            groups.append((doc_of[l], _mix(sub_hash(l, l + k - 1), k)))
+        if cfg.word_max >= 1:
+            # word spans: maximal runs without space/separator
+            is_brk = is_sep | (a == _SPACE)
+            starts = np.flatnonzero(~is_brk & np.concatenate([[True], is_brk[:-1]]))
+            ends = np.flatnonzero(~is_brk & np.concatenate([is_brk[1:], [True]]))
+            wdoc = doc_of[starts]
+            for k in range(max(cfg.word_min, 1), cfg.word_max + 1):
+                if len(starts) < k:
+                    continue
+                same = wdoc[: len(wdoc) - k + 1] == wdoc[k - 1:]
+                l = starts[: len(starts) - k + 1][same]
+                r = ends[k - 1:][same]
+                groups.append((wdoc[: len(wdoc) - k + 1][same], _mix(sub_hash(l, r), 100 + k)))
+        if cfg.slang_hints:
+            hd, hh = [], []
+            for i, terms in enumerate(slang):
+                for h in slang_hints(terms):
+                    hd.append(i)
+                    hh.append(self._hint_hash[h])
+            if hd:
+                groups.append((np.asarray(hd, np.int64), np.asarray(hh, np.int64)))
+        # lay every group out as a padded block; documents are in order inside each group
+        blocks_i, blocks_m = [], []
+        for d, h in groups:
+            if len(d) == 0:
+                continue
+            cnt = np.bincount(d, minlength=B)
+            width = int(cnt.max())
+            start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
+            rank = np.arange(len(d)) - start[d]
+            bi = np.zeros((B, width), np.int64)
+            bm = np.zeros((B, width), np.float32)
+            bi[d, rank] = h
+            bm[d, rank] = 1.0
+            blocks_i.append(bi)
+            blocks_m.append(bm)
+        if not blocks_i:
+            return Features(np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32), norm, slang)
+        return Features(np.concatenate(blocks_i, 1), np.concatenate(blocks_m, 1), norm, slang)
+
+
+def hash_str(s: str) -> int:
+    """Polynomial hash of a string, same definition as the vectorised one (mod 2**64)."""
+    h = 0
+    for ch in s:
+        h = (h * _P + ord(ch)) & _M64
+    return h

@@ -1,0 +1,114 @@
+"""TextScorer: raw text -> schemas.TextScores, over the ONNX models shipped in ``onnx/``.
+
+Every model folder holds a ``model.json`` whose ``format`` picks the backend
+(``load_classifier``): ``hashed-linear`` (``scoring.linear``) or ``transformer``
+(``scoring.transformer.TransformerClassifier``). Both expose
+``predict_proba(texts: list[str]) -> np.ndarray [B, n_labels]``. TextScorer normalises each
+text once; hashed-linear heads with the same feature configuration share one hashing pass
+(``predict_features``). Transformer heads receive the normalised texts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from schemas.records import TextScores
+
+from .features import HashingFeaturizer
+from .linear import HashedLinearClassifier, default_providers
+from .normalise import normalise, slang_terms
+
+DEFAULT_MODEL_ROOT = Path(__file__).resolve().parent.parent / "onnx"
+HEADS = ("sentiment", "toxicity", "intent", "purchase_intent")
+SENTIMENT_LABELS = ("negative", "neutral", "positive")
+
+
+def default_threads() -> int:
+    env = os.environ.get("TRUEVOICE_ORT_THREADS")
+    if env:
+        return max(1, int(env))
+    return 1 if (os.cpu_count() or 1) <= 4 else 2
+
+
+def load_classifier(model_dir: Path, providers: list[str] | None = None, intra_op_threads: int | None = None):
+    """Backend for one model folder, chosen by ``model.json``'s ``format``."""
+    model_dir = Path(model_dir)
+    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    fmt = meta.get("format")
+    threads = intra_op_threads or default_threads()
+    if fmt == "hashed-linear":
+        return HashedLinearClassifier(model_dir, providers, intra_op_threads=threads)
+    if fmt == "transformer":
+        from .transformer import TransformerClassifier
+
+        return TransformerClassifier(model_dir, providers)
+    raise ValueError(f"{model_dir}/model.json: unknown format {fmt!r}")
+
+
+class TextScorer:
+    def __init__(self, heads: dict, model_root: Path):
+        missing = [h for h in HEADS if h not in heads]
+        if missing:
+            raise FileNotFoundError(f"models missing under {model_root}: {missing}")
+        self.heads = heads
+        self.model_root = model_root
+        self.toxicity_threshold = float(heads["toxicity"].meta.get("threshold", 0.5)) \
+            if hasattr(heads["toxicity"], "meta") else 0.5
+        self._featurizers: dict = {}
+        for clf in heads.values():
+            cfg = getattr(clf, "feature_config", None)
+            if cfg is not None and cfg not in self._featurizers:
+                self._featurizers[cfg] = HashingFeaturizer(cfg)
+        self._intent_labels = list(heads["intent"].labels) if hasattr(heads["intent"], "labels") else []
+
+    @classmethod
+    def load(cls, model_root: Path | None = None, providers: list[str] | None = None,
+             intra_op_threads: int | None = None) -> "TextScorer":
+        root = Path(model_root) if model_root else DEFAULT_MODEL_ROOT
+        provs = providers or default_providers()
+        heads = {h: load_classifier(root / h, provs, intra_op_threads) for h in HEADS if (root / h).is_dir()}
+        return cls(heads, root)
+
+    def probabilities(self, texts: Sequence[str]) -> tuple[dict[str, np.ndarray], list[str], list[list[str]]]:
+        norm = [normalise(t) for t in texts]
+        slang = [slang_terms(t, already_normalised=True) for t in norm]
+        feats = {cfg: f.from_normalised(norm, slang) for cfg, f in self._featurizers.items()}
+        out: dict[str, np.ndarray] = {}
+        for name, clf in self.heads.items():
+            cfg = getattr(clf, "feature_config", None)
+            if cfg is not None:
+                out[name] = clf.predict_features(feats[cfg], norm)
+            else:
+                out[name] = np.asarray(clf.predict_proba(norm), dtype=np.float32)
+        return out, norm, slang
+
+    def score(self, texts: Sequence[str]) -> list[TextScores]:
+        if len(texts) == 0:
+            return []
+        probs, _, _ = self.probabilities(texts)
+        s = probs["sentiment"].astype(np.float64)
+        if s.shape[1] == 2:  # a binary sentiment model: no neutral
+            s = np.stack([s[:, 0], np.zeros(len(s)), s[:, 1]], 1)
+        tox = probs["toxicity"][:, -1].astype(np.float64)
+        it = probs["intent"]
+        pur = probs["purchase_intent"][:, -1].astype(np.float64)
+        s_idx = s.argmax(1)
+        i_idx = it.argmax(1)
+        sent = np.clip(s[:, 2] - s[:, 0], -1.0, 1.0)
+        res = []
+        for j in range(len(texts)):
+            res.append(TextScores.model_construct(
+                sentiment=float(sent[j]),
+                sentiment_label=SENTIMENT_LABELS[s_idx[j]],
+                sentiment_probs=(float(s[j, 0]), float(s[j, 1]), float(s[j, 2])),
+                toxicity=float(min(1.0, max(0.0, tox[j]))),
+                toxic=bool(tox[j] >= self.toxicity_threshold),
+                intent=self._intent_labels[i_idx[j]],
+                purchase_intent=float(min(1.0, max(0.0, pur[j]))),
+            ))
+        return res
