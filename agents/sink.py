@@ -12,7 +12,9 @@ from typing import Sequence
 
 from aiokafka import ConsumerRecord
 
-from schemas import Alert, Campaign, DeadLetter, ScoredMention, Topics
+import orjson
+
+from schemas import Alert, Campaign, DeadLetter, Topics
 
 SINK_TOPICS = (Topics.SCORED, Topics.DEADLETTER, Topics.ALERTS, Topics.CAMPAIGNS)
 
@@ -30,13 +32,11 @@ class SinkAgent:
         await asyncio.get_running_loop().run_in_executor(self.executor, self._insert, by_topic)
 
     def _insert(self, by_topic: dict[str, list[bytes]]) -> None:
-        # Records on these topics were written by our own agents from validated models, so
-        # model_validate_json cannot fail on them except for a foreign producer: let that
-        # raise, the loop retries and logs it instead of dropping data silently.
+        # Records on these topics were written by our own agents from validated models. A
+        # foreign producer's bad record raises here: the loop logs and retries it rather than
+        # dropping data silently.
         if by_topic[Topics.SCORED]:
-            rows = [ScoredMention.model_validate_json(v) for v in by_topic[Topics.SCORED]]
-            self.store.insert_mentions(rows)
-            self.rows += len(rows)
+            self.rows += self.store.insert_mention_json([orjson.loads(v) for v in by_topic[Topics.SCORED]])
         if by_topic[Topics.DEADLETTER]:
             self.store.insert_deadletters([DeadLetter.model_validate_json(v) for v in by_topic[Topics.DEADLETTER]])
         if by_topic[Topics.ALERTS]:

@@ -25,19 +25,21 @@ TEXTS = ["존맛 ㅋㅋ 내돈내산 후기", "배송 너무 늦어요 ㅠㅠ �
 LABELS = ["negative", "neutral", "positive"]
 
 
-def make_rows(n: int, seed: int = 7) -> list[ScoredMention]:
+def make_rows(n: int, seed: int = 7, span_minutes: float = 120.0, prefix: str = "p") -> list[ScoredMention]:
+    """n scored mentions spread evenly over span_minutes ending now, 21 platforms x 21 campaigns."""
     rnd = random.Random(seed)
-    base = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=2)
+    base = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=span_minutes)
+    step_ms = span_minutes * 60_000 / max(n, 1)
     rows = []
     for i in range(n):
         label = LABELS[i % 3]
         rows.append(ScoredMention.model_construct(
             **ScoredMention(
-                platform=PLATFORMS[i % len(PLATFORMS)], post_id=f"p{i}", url=f"https://ex.com/{i}",
+                platform=PLATFORMS[i % len(PLATFORMS)], post_id=f"{prefix}{i}", url=f"https://ex.com/{i}",
                 author={"id": f"u{rnd.randrange(10_000)}", "handle": "h", "followers": rnd.randrange(10_000)},
                 text=TEXTS[i % len(TEXTS)], lang="ko", hashtags=["신상", "ad"][: i % 3],
                 engagement={"likes": rnd.randrange(100), "comments": rnd.randrange(10)},
-                posted_at=base + timedelta(milliseconds=70 * i), brand="acme",
+                posted_at=base + timedelta(milliseconds=step_ms * i), brand="acme",
                 campaigns=[f"c{i % 20}"] if i % 4 else [], sentiment=rnd.uniform(-1, 1), sentiment_label=label,
                 toxicity=rnd.random(), toxic=i % 17 == 0, credibility=0.7, slang_terms=["존맛"] if i % 5 == 0 else [],
                 scored_at=base,
@@ -56,24 +58,29 @@ def main() -> None:
     url = args.url or f"chdb://{tmp.name}/ch"
     store = ClickHouseStore(url, "truevoice_bench")
     store.migrate()
-    rows = make_rows(args.rows)
-
-    def run(label: str) -> None:
-        t = time.perf_counter()
-        for start in range(0, len(rows), args.batch):
-            store.insert_mentions(rows[start:start + args.batch])
-        dt = time.perf_counter() - t
-        print(f"{label}: {len(rows):,} rows in {dt:.2f} s = {len(rows) / dt:,.0f} rows/s (batch {args.batch:,})")
-
-    run("insert")
-    run("replay")
+    total = 0
+    # live: posted_at within the last 10 minutes (what the sink sees at ~170 events/s and up);
+    # history: spread over 2 hours (a replay of older data: many more minute keys per batch)
+    for label, span in (("live, 10 min span", 10.0), ("history, 2 h span", 120.0)):
+        rows = make_rows(args.rows, span_minutes=span, prefix=f"{span}-")
+        for run in ("insert", "replay"):
+            t = time.perf_counter()
+            for start in range(0, len(rows), args.batch):
+                store.insert_mentions(rows[start:start + args.batch])
+            dt = time.perf_counter() - t
+            print(f"{label:18s} {run:6s}: {len(rows):,} rows in {dt:.2f} s = {len(rows) / dt:,.0f} rows/s "
+                  f"(batch {args.batch:,})")
+        total += len(rows)
     t = time.perf_counter()
     n = store.count_mentions()
-    print(f"count_mentions() = {n:,} (expected {len(rows):,}) in {time.perf_counter() - t:.3f} s")
+    print(f"count_mentions() = {n:,} (expected {total:,}) in {time.perf_counter() - t:.3f} s")
     t = time.perf_counter()
     w = store.window_rows(datetime.now(timezone.utc) - timedelta(hours=3))
-    print(f"window_rows: {len(w):,} keys in {time.perf_counter() - t:.3f} s")
-    assert n == len(rows)
+    print(f"window_rows(last 3 h): {len(w):,} keys in {time.perf_counter() - t:.3f} s")
+    t = time.perf_counter()
+    store.query("SELECT campaign_id, sum(mention_count) FROM campaign_minute_stats_mv GROUP BY campaign_id")
+    print(f"MV view read: {time.perf_counter() - t:.3f} s")
+    assert n == total, (n, total)
     store.close()
     tmp.cleanup()
 

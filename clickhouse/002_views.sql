@@ -87,26 +87,28 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(day)
 ORDER BY (campaign_id, platform, day);
 
+-- Fed from the per-minute aggregates (a cascading MV: it fires on every block the minute MV
+-- writes), so the raw mentions are ARRAY JOINed and hashed once, not twice. Merging the
+-- uniqExact states keeps the distinct counts exact.
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{db}}.campaign_day_mv
 TO {{db}}.campaign_day_agg
 AS
 SELECT
     campaign_id,
     platform,
-    toDate(posted_at, 'UTC')                                            AS day,
-    uniqExactState(event_id)                                            AS mention_count,
-    uniqExactIfState(event_id, toUInt8(sentiment_label = 'negative'))   AS negatives,
-    uniqExactIfState(event_id, toUInt8(sentiment_label = 'positive'))   AS positives,
-    uniqExactIfState(event_id, toUInt8(sentiment_label = 'neutral'))    AS neutrals,
-    uniqExactIfState(event_id, toUInt8(credible))                       AS credible,
-    uniqExactIfState(event_id, toUInt8(toxic))                          AS toxic,
-    avgState(sentiment)                                                 AS sentiment_avg,
-    avgState(purchase_intent)                                           AS purchase_intent_avg,
-    avgState(toxicity)                                                  AS toxicity_avg,
-    sumState(toUInt64(likes + comments + shares))                       AS engagement,
-    toUInt64(count())                                                   AS rows_inserted
-FROM {{db}}.mentions
-ARRAY JOIN arrayDistinct(arrayConcat(['*'], CAST(campaigns, 'Array(String)'))) AS campaign_id
+    toDate(minute)                                  AS day,
+    uniqExactMergeState(mention_count)              AS mention_count,
+    uniqExactIfMergeState(negatives)                AS negatives,
+    uniqExactIfMergeState(positives)                AS positives,
+    uniqExactIfMergeState(neutrals)                 AS neutrals,
+    uniqExactIfMergeState(credible)                 AS credible,
+    uniqExactIfMergeState(toxic)                    AS toxic,
+    avgMergeState(sentiment_avg)                    AS sentiment_avg,
+    avgMergeState(purchase_intent_avg)              AS purchase_intent_avg,
+    avgMergeState(toxicity_avg)                     AS toxicity_avg,
+    sumMergeState(engagement)                       AS engagement,
+    sum(rows_inserted)                              AS rows_inserted
+FROM {{db}}.campaign_minute_agg
 GROUP BY campaign_id, platform, day;
 
 -- ---------------------------------------------------------------- readable MV views

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .normalise import normalise, slang_hints, slang_terms
+from .normalise import lexicon_hints, normalise, slang_hints, slang_terms
 
 _P = 0x100000001B3  # FNV prime (odd, so invertible mod 2**64)
 _Q = pow(_P, -1, 2**64)
@@ -56,6 +56,7 @@ class FeatureConfig:
     word_max: int = 2
     max_chars: int = 1000
     slang_hints: bool = True
+    en_lexicon: bool = False  # English lexicon words add the same pos/neg hint tokens
     version: int = 1
 
     @classmethod
@@ -136,10 +137,13 @@ class HashingFeaturizer:
                 l = starts[: len(starts) - k + 1][same]
                 r = ends[k - 1:][same]
                 groups.append((wdoc[: len(wdoc) - k + 1][same], _mix(sub_hash(l, r), 100 + k)))
-        if cfg.slang_hints:
+        if cfg.slang_hints or cfg.en_lexicon:
             hd, hh = [], []
             for i, terms in enumerate(slang):
-                for h in slang_hints(terms):
+                hints = slang_hints(terms) if cfg.slang_hints else []
+                if cfg.en_lexicon:
+                    hints = hints + lexicon_hints(norm[i])
+                for h in hints:
                     hd.append(i)
                     hh.append(self._hint_hash[h])
             if hd:

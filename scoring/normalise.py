@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 SLANG_PATH = Path(__file__).resolve().parent / "slang_ko.tsv"
+LEXICON_EN_PATH = Path(__file__).resolve().parent / "lexicon_en.tsv"
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
@@ -152,3 +153,29 @@ def slang_hints(terms: list[str]) -> list[str]:
     """Sentiment hints ("pos"/"neg"/"neu") of the given dictionary terms."""
     d = _dictionary()
     return [d.entries[t].sentiment for t in terms if t in d.entries and d.entries[t].sentiment]
+
+
+@lru_cache(maxsize=2)
+def _en_lexicon(path: str | None = None) -> dict[str, str]:
+    p = Path(path) if path else LEXICON_EN_PATH
+    out: dict[str, str] = {}
+    for line in p.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        if cols[0] == "term" or len(cols) < 2:
+            continue
+        out[cols[0].strip().lower()] = cols[1].strip()
+    return out
+
+
+_EN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_HAS_LATIN = re.compile(r"[a-z]")
+
+
+def lexicon_hints(normalised_text: str) -> list[str]:
+    """Sentiment hints ("pos"/"neg") of English lexicon words (``lexicon_en.tsv``) in a normalised text."""
+    if not _HAS_LATIN.search(normalised_text):
+        return []
+    lex = _en_lexicon()
+    return [lex[w] for w in _EN_WORD.findall(normalised_text) if w in lex]

@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 import clickhouse_connect
-from clickhouse_connect.driver.exceptions import ClickHouseError
+from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
 from schemas.records import Alert, Campaign, DeadLetter, Prediction, ScoredMention, WindowDelta
 
@@ -81,12 +81,19 @@ class QueryResult:
         return len(self.rows)
 
 
-def _query_error(exc: Exception) -> QueryError:
+class ClickHouseUnavailableError(ConnectionError):
+    """ClickHouse could not be reached (server down, network); retry later (an HTTP layer: 503)."""
+
+
+def _query_error(exc: Exception) -> Exception:
+    """QueryError for errors ClickHouse reported; ClickHouseUnavailableError when it was not reached."""
     message = str(exc).strip()
     idx = message.find("Code: ")
     if idx > 0:
         message = message[idx:]
     m = _CODE_RE.search(message)
+    if m is None and isinstance(exc, OperationalError):
+        return ClickHouseUnavailableError(message)
     return QueryError(message, int(m.group(1)) if m else getattr(exc, "code", None))
 
 
@@ -162,7 +169,7 @@ _DENIED_FUNCTIONS = frozenset(name.lower() for name in (
     "input", "python", "arrowStream", "iceberg", "icebergS3", "icebergAzure", "icebergHDFS", "icebergLocal",
     "icebergS3Cluster", "icebergAzureCluster", "deltaLake", "deltaLakeS3", "deltaLakeAzure", "deltaLakeLocal",
     "deltaLakeCluster", "hudi", "hudiCluster", "paimon", "paimonS3", "paimonAzure", "paimonHDFS", "paimonLocal",
-    "ytsaurus", "dictionary", "merge", "view", "viewIfPermitted", "viewExplain", "loop", "fuzzJSON", "fuzzQuery",
+    "ytsaurus", "loop", "fuzzJSON", "fuzzQuery",
     "filesystem", "prometheusQuery", "prometheusQueryRange", "timeSeriesData", "timeSeriesMetrics",
     "timeSeriesTags", "timeSeriesSelector", "mergeTreeIndex", "mergeTreeAnalyzeIndexes", "mergeTreeProjection",
     "mergeTreeParts", "arrowFlight", "arrowflight", "kafka", "nats", "rabbitmq", "sleep", "sleepEachRow",
@@ -336,6 +343,51 @@ def mention_columns(rows: Sequence[ScoredMention], ingested_at_us: int | None = 
             gc.enable()
 
 
+def _iso_ms(value: str | None) -> int | None:
+    if value is None:
+        return None
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return int(dt.timestamp()) * 1000 + dt.microsecond // 1000
+
+
+def mention_columns_from_json(rows: Sequence[Mapping[str, Any]], ingested_at_us: int | None = None) -> list[list]:
+    """Like ``mention_columns`` but for decoded ``ScoredMention.dumps()`` JSON (the sink's input).
+
+    Records on mentions.scored were written by the score agent from validated models, so the
+    sink skips a second pydantic validation and reads the JSON directly.
+    """
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        (event_id, platform, post_id, url, text, text_norm, lang, media_urls, hashtags, posted_at, collected_at,
+         brand, campaigns, sentiment, sentiment_label, probs, toxicity, toxic, intent, purchase_intent,
+         meme_template, meme_score, credibility, credible, slang_terms, scored_at, authors, engagement,
+         ) = zip(*[_get_mention(m) for m in rows])
+        a_id, a_handle, a_created, a_followers, a_following, a_verified = zip(*[_get_author(a) for a in authors])
+        likes, comments, shares, views = zip(*[_get_engagement(e) for e in engagement])
+        neg, neu, pos = zip(*probs)
+        created = [None if d is None else date.fromisoformat(d) for d in a_created]
+        posted = [_iso_ms(v) for v in posted_at]
+        collected = [p if v is None else _iso_ms(v) for v, p in zip(collected_at, posted)]
+        scored = [_iso_ms(v) for v in scored_at]
+        ingested = _now_us() if ingested_at_us is None else ingested_at_us
+        return [
+            event_id, platform, post_id, url,
+            a_id, a_handle, created, a_followers, a_following, a_verified,
+            text, text_norm, lang, media_urls, hashtags,
+            likes, comments, shares, views,
+            posted, collected, brand, campaigns,
+            sentiment, sentiment_label, neg, neu, pos,
+            toxicity, toxic, intent, purchase_intent, meme_template, meme_score,
+            credibility, credible, slang_terms, scored, [ingested] * len(rows),
+        ]
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
 DEADLETTER_COLUMNS = (
     "event_id", "reason", "error_type", "raw", "raw_size", "source_topic", "source_partition",
     "source_offset", "received_at", "ingested_at",
@@ -361,43 +413,69 @@ MEME_COLUMNS = (
 # --------------------------------------------------------------------------- the store
 
 
-def _connect(url: str, database: str | None, settings: Mapping[str, Any] | None = None):
-    settings = dict(settings or {})
-    if url.startswith("chdb:"):
-        return clickhouse_connect.get_client(dsn=url, database=database, settings=settings)
+def http_client_kwargs(url: str) -> dict[str, Any]:
+    """clickhouse_connect.get_client keyword arguments for an http(s)://user:pass@host:port URL."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https"):
         raise ValueError(f"unsupported ClickHouse URL {url!r}: use chdb:///abs/path or http(s)://user:pass@host:8123")
     query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
     secure = parsed.scheme == "https"
-    return clickhouse_connect.get_client(
-        host=parsed.hostname or "localhost",
-        port=parsed.port or (8443 if secure else 8123),
-        username=unquote(parsed.username) if parsed.username else query.pop("user", "default"),
-        password=unquote(parsed.password) if parsed.password else query.pop("password", ""),
-        secure=secure,
-        database=database,
-        settings=settings,
+    return {
+        "host": parsed.hostname or "localhost",
+        "port": parsed.port or (8443 if secure else 8123),
+        "username": unquote(parsed.username) if parsed.username else query.get("user", "default"),
+        "password": unquote(parsed.password) if parsed.password else query.get("password", ""),
+        "secure": secure,
         # one session per client would make concurrent calls fail with "session is locked"
-        autogenerate_session_id=False,
-        compress=query.pop("compress", "lz4"),
-    )
+        "autogenerate_session_id": False,
+        "compress": query.get("compress", "lz4"),
+    }
+
+
+def _redact(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
+
+
+def _connect(url: str, database: str | None, settings: Mapping[str, Any] | None = None):
+    settings = dict(settings or {})
+    if url.startswith("chdb:"):
+        return clickhouse_connect.get_client(dsn=url, database=database, settings=settings)
+    return clickhouse_connect.get_client(database=database, settings=settings, **http_client_kwargs(url))
 
 
 class ClickHouseStore:
     """Everything TrueVoice stores in ClickHouse. See the module docstring."""
 
     def __init__(self, url: str, database: str = DEFAULT_DATABASE, *, batch_size: int = 50_000,
-                 query_settings: Mapping[str, Any] | None = None):
+                 query_settings: Mapping[str, Any] | None = None, readonly_url: str | None = None):
+        """``url``: ``chdb:///abs/path`` or ``http(s)://user:pass@host:8123``.
+
+        ``readonly_url``: for a server, the URL of a ClickHouse user that may only SELECT (the
+        safest home for analyst SQL); default: the same user with ``readonly=2`` per query.
+        ``query_settings``: settings for read-only user queries, e.g. ``{"max_execution_time": 30}``.
+        """
         if not _DB_NAME_RE.match(database):
             raise ValueError(f"invalid database name {database!r}")
         self.url = url
+        self.readonly_url = readonly_url or url
         self.database = database
         self.batch_size = batch_size
         self.embedded = url.startswith("chdb:")
         #: settings applied to read-only user queries (e.g. max_execution_time, max_result_rows)
         self.query_settings = dict(query_settings or {})
-        self._client = _connect(url, None)
+        try:
+            self._client = _connect(url, None)
+        except OperationalError as exc:
+            raise ClickHouseUnavailableError(f"cannot reach ClickHouse at {_redact(url)}: {exc}") from exc
+        except ClickHouseError as exc:
+            if not self.embedded:
+                raise
+            raise ClickHouseUnavailableError(
+                f"cannot open chdb at {url}: {exc} (chdb allows one process per data path: is another "
+                f"TrueVoice process running on it?)") from exc
         self._client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
         self._client.database = database
         self._ro_client = None
@@ -438,7 +516,7 @@ class ClickHouseStore:
         with self._ro_lock:
             if self._ro_client is None:
                 settings = {"readonly": 2, **self.query_settings}
-                self._ro_client = _connect(self.url, self.database, settings)
+                self._ro_client = _connect(self.readonly_url, self.database, settings)
             return self._ro_client
 
     # ------------------------------------------------------------------ migrations
@@ -487,7 +565,20 @@ class ClickHouseStore:
             res = client.query(sql, parameters=dict(params) if params else None)
         except ClickHouseError as exc:
             raise _query_error(exc) from exc
-        return QueryResult(list(res.column_names), list(res.result_rows), [t.name for t in res.column_types])
+        types = [t.name for t in res.column_types]
+        rows = res.result_rows
+        # chdb returns DateTime64('UTC') values naive (UTC wall time) and DateTime('UTC') values in
+        # the host's zone; make every top-level datetime UTC-aware so callers see one convention.
+        dt_cols = [i for i, name in enumerate(types) if name.startswith(("DateTime", "Nullable(DateTime"))]
+        if dt_cols and rows:
+            fixed = []
+            for row in rows:
+                row = list(row)
+                for i in dt_cols:
+                    row[i] = _aware(row[i])
+                fixed.append(tuple(row))
+            rows = fixed
+        return QueryResult(list(res.column_names), list(rows), types)
 
     def _insert(self, table: str, columns: list[list], names: Sequence[str]) -> int:
         if not columns or not columns[0]:
@@ -506,11 +597,21 @@ class ClickHouseStore:
     # ------------------------------------------------------------------ writes
 
     def insert_mentions(self, rows: Sequence[ScoredMention]) -> int:
-        """Insert scored mentions; replays are harmless (ReplacingMergeTree by event id)."""
+        """Insert scored mentions; replays are harmless (ReplacingMergeTree by event id).
+
+        One column-oriented INSERT per ``batch_size`` rows, in order. Returns once every row is
+        acknowledged; raises QueryError on the first failed batch (earlier batches stay stored:
+        retrying the whole call is safe, duplicates collapse).
+        """
+        table = f"{self.database}.mentions"
+        return sum(self._insert(table, mention_columns(b), MENTION_COLUMNS) for b in self._batched(rows))
+
+    def insert_mention_json(self, rows: Sequence[Mapping[str, Any]]) -> int:
+        """Insert decoded ScoredMention JSON objects (see ``mention_columns_from_json``)."""
         total = 0
         table = f"{self.database}.mentions"
         for batch in self._batched(rows):
-            total += self._insert(table, mention_columns(batch), MENTION_COLUMNS)
+            total += self._insert(table, mention_columns_from_json(batch), MENTION_COLUMNS)
         return total
 
     def insert_deadletters(self, rows: Sequence[DeadLetter]) -> int:

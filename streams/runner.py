@@ -111,7 +111,13 @@ def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = N
             seed += [c for c in sample_campaigns if c.campaign_id not in known]
         tv = TrueVoiceApp(settings, store, rebuild_windows=embedded, seed_campaigns=seed)
         if sample is not None:
-            _replay_when_ready(tv, sample)
+            held = store.count_mentions()
+            if held:
+                # The sample's event ids are already there: sending it again (moved to a new "now")
+                # would only re-date stored mentions.
+                print(f"the data directory already holds {held} mentions: not replaying the sample", flush=True)
+            else:
+                _replay_when_ready(tv, sample)
         state = write_state(settings)
         _banner(settings, embedded)
         worker = TrueVoiceWorker(tv, drain_on_stop=embedded, loop=loop, loglevel=settings.log_level,

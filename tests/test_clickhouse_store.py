@@ -265,7 +265,7 @@ def test_stored_values_round_trip(loaded, mentions):
     res = loaded.query(
         "SELECT platform, post_id, author_id, author_handle, author_created_at, author_followers, author_verified, "
         "text, media_urls, hashtags, likes, views, toUnixTimestamp64Milli(posted_at), campaigns, sentiment_label, "
-        "sentiment_positive, toxic, slang_terms, scored_at IS NULL "
+        "sentiment_positive, toxic, slang_terms, isNull(scored_at) AS scored_null "
         "FROM mentions FINAL WHERE event_id = {eid:String}",
         {"eid": m.event_id},
     )
@@ -281,7 +281,7 @@ def test_stored_values_round_trip(loaded, mentions):
     assert row["campaigns"] == m.campaigns and row["sentiment_label"] == m.sentiment_label
     assert row["sentiment_positive"] == pytest.approx(0.5)
     assert row["toxic"] == m.toxic and row["slang_terms"] == m.slang_terms
-    assert row["scored_at IS NULL"] == (m.scored_at is None)
+    assert row["scored_null"] == (m.scored_at is None)
 
 
 # ------------------------------------------------------------------------------ query safety
@@ -308,9 +308,11 @@ def test_read_only_rejects_writes(store, sql):
 
 
 def test_read_only_enforced_by_clickhouse_too(store):
-    # passes the statement check (it starts with SELECT) but writes through a table function
-    with pytest.raises(QueryError):
-        store.query("SELECT * FROM numbers(1) INTO OUTFILE '/tmp/tv_should_not_exist.tsv'")
+    # the statement check passes (it is a SELECT); ClickHouse's readonly=2 handle refuses the write
+    ro = store._readonly_client()
+    with pytest.raises(Exception) as info:
+        ro.command("INSERT INTO mentions (event_id) VALUES ('x')")
+    assert "readonly" in str(info.value).lower()
     with pytest.raises(ReadOnlyQueryError):
         check_read_only("WITH 1 AS x SELECT x; SELECT 2")
 
@@ -328,15 +330,17 @@ def test_read_queries_allowed(store):
 
 def test_syntax_error_raises_query_error_with_clickhouse_message(store):
     with pytest.raises(QueryError) as info:
-        store.query("SELEC 1")
-    assert "Syntax error" in str(info.value)
-    assert info.value.code == 62
-    assert not isinstance(info.value, ReadOnlyQueryError) or True
+        store.query("SELECT (1 + FROM mentions")
+    assert "Syntax error" in str(info.value) and str(info.value).startswith("Code: 62")
+    assert info.value.code == 62 and not isinstance(info.value, ReadOnlyQueryError)
+    with pytest.raises(QueryError) as info:
+        store.query("SELEC 1", read_only=False)
+    assert "Syntax error" in str(info.value) and info.value.code == 62
     with pytest.raises(QueryError) as info:
         store.query("SELECT * FROM no_such_table")
     assert info.value.code == 60 and "no_such_table" in str(info.value)
     with pytest.raises(QueryError) as info:
-        store.query("SELECT 1 +", read_only=False)
+        store.query("SELECT (1 +", read_only=False)
     assert info.value.code == 62
 
 
@@ -449,3 +453,112 @@ def test_format_table_aligns_korean_and_numbers():
 
     assert len({width(line) for line in lines[:-1]}) == 1
     assert "|  3 |" in text and "NULL" in text
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM file('/etc/hostname', 'LineAsString')",
+    "SELECT file('/etc/hostname')",
+    "SELECT * FROM `url`('http://127.0.0.1:1/x', 'LineAsString')",
+    "SELECT * FROM s3('http://127.0.0.1:1/b/x.csv')",
+    "SELECT * FROM remote('127.0.0.1', system.one)",
+    "SELECT * FROM executable('ls', 'TSV', 'x String')",
+    "SELECT * FROM numbers(1) INTO OUTFILE '/tmp/tv_should_not_exist.tsv'",
+    "SELECT sleepEachRow(3) FROM numbers(100)",
+])
+def test_read_only_rejects_functions_reaching_outside(store, sql):
+    with pytest.raises(ReadOnlyQueryError):
+        store.query(sql)
+
+
+def test_read_only_allows_those_words_as_names_and_strings(store):
+    assert store.query("SELECT 'file(' AS url, 1 AS remote").rows == [("file(", 1)]
+
+
+def test_analyst_queries_run(url):
+    from streams.clickhouse_store import MIGRATIONS_DIR
+
+    s = ClickHouseStore(url, "tv_queries")
+    try:
+        s.migrate()
+        shift = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(minutes=50) - BASE
+        rows = [m.model_copy(update={"posted_at": m.posted_at + shift}) for m in make_mentions(600)]
+        s.insert_mentions(rows)
+        s.insert_mentions(rows[:100])
+        now = datetime.now(timezone.utc)
+        s.insert_deadletters([DeadLetter(event_id="d1", reason="bad json", error_type="JSONDecodeError", raw="{",
+                                         raw_size=1, source_topic="mentions.raw", source_partition=0,
+                                         source_offset=1, received_at=now)])
+        files = sorted((MIGRATIONS_DIR / "queries").glob("*.sql"))
+        assert len(files) >= 5
+        results = {}
+        for path in files:
+            text = path.read_text(encoding="utf-8")
+            assert text.startswith("--"), f"{path.name} needs a comment header"
+            results[path.stem] = s.query(text)  # read-only: every analyst query must pass the check
+        top = results["top_campaigns_last_hour"]
+        assert top.rows and top.columns[0] == "campaign_id"
+        expected_c1 = sum(1 for m in rows if "c1" in m.campaigns and m.posted_at >= now - timedelta(hours=1)
+                          - timedelta(seconds=now.second, microseconds=now.microsecond))
+        assert dict((r[0], r[1]) for r in top.rows)["c1"] == expected_c1
+        assert sum(r[1] for r in results["platform_breakdown"].rows) == 600
+        assert results["deadletters_by_reason"].rows[0][2] == 1
+        assert sum(r[1] for r in results["sentiment_trend_per_minute"].rows) == 600
+        engaged = [r[3] for r in results["most_engaged_negative_mentions"].rows]
+        assert engaged and engaged == sorted(engaged, reverse=True)
+        print(format_table(results["platform_breakdown"]))
+    finally:
+        s.close()
+
+
+def test_http_url_parsing():
+    from streams.clickhouse_store import http_client_kwargs
+
+    kw = http_client_kwargs("https://ana%40lyst:p%3Ass@ch.example.com:9443")
+    assert kw["host"] == "ch.example.com" and kw["port"] == 9443 and kw["secure"] is True
+    assert kw["username"] == "ana@lyst" and kw["password"] == "p:ss"
+    assert kw["autogenerate_session_id"] is False
+    kw = http_client_kwargs("http://clickhouse")
+    assert (kw["port"], kw["username"], kw["password"], kw["secure"]) == (8123, "default", "", False)
+    with pytest.raises(ValueError):
+        http_client_kwargs("tcp://clickhouse:9000")
+
+
+def test_query_datetimes_are_utc_aware(store):
+    res = store.query("SELECT toDateTime64('2026-02-01 00:00:01.5', 3, 'UTC') AS a, "
+                      "toDateTime('2026-02-01 00:00:01', 'UTC') AS b, CAST(NULL, 'Nullable(DateTime64(3, \\'UTC\\'))') AS c")
+    a, b, c = res.rows[0]
+    assert a == datetime(2026, 2, 1, 0, 0, 1, 500_000, tzinfo=timezone.utc) and a.tzinfo is not None
+    assert b == datetime(2026, 2, 1, 0, 0, 1, tzinfo=timezone.utc)
+    assert c is None
+
+
+def test_unreachable_or_locked_clickhouse_is_a_clear_error(store, url):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from streams.clickhouse_store import ClickHouseUnavailableError
+
+    with pytest.raises(ClickHouseUnavailableError) as info:
+        ClickHouseStore("http://user:secret@127.0.0.1:1")
+    assert "secret" not in str(info.value)
+    # a second process on the data path this process holds cannot open it
+    code = ("import sys\nfrom streams.clickhouse_store import ClickHouseStore, ClickHouseUnavailableError\n"
+            f"try:\n    ClickHouseStore({url!r})\nexcept ClickHouseUnavailableError as e:\n"
+            "    print('UNAVAILABLE', e); sys.exit(3)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "one process per data path" in proc.stdout
+
+
+def test_mention_json_columns_equal_model_columns():
+    """The sink's fast path (decoded JSON) writes exactly what the model path writes."""
+    import orjson
+
+    from streams.clickhouse_store import mention_columns, mention_columns_from_json
+
+    rows = make_mentions(40)
+    decoded = [orjson.loads(r.dumps()) for r in rows]
+    fast = [list(c) for c in mention_columns_from_json(decoded, ingested_at_us=1)]
+    assert fast == [list(c) for c in mention_columns(rows, ingested_at_us=1)]

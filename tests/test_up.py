@@ -1,0 +1,61 @@
+"""`truevoice up`, the embedded default, as a user runs it: sample in, SQL out, clean stop, restart."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from streams.sample import load_sample
+from tests.conftest import REPO, wait_until
+
+SAMPLE_PLATFORMS = Counter(m["platform"] for m in load_sample())
+SAMPLE_SIZE = sum(SAMPLE_PLATFORMS.values())
+
+
+def truevoice(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "streams.cli", *args], cwd=REPO, capture_output=True, text=True,
+                          timeout=120, env=env)
+
+
+def brand_wide_counts(worker, platform: str) -> int:
+    body = worker.get(f"/api/windows?campaign=*&platform={platform}&windows=1440")
+    return int(sum(row["count"] for row in body["tumbling_1m"]))
+
+
+def test_up_replays_sample_stops_cleanly_and_restarts_with_everything(worker_factory, tmp_path):
+    up = worker_factory(None, command="up").start()
+    wait_until(lambda: up.scalar("SELECT count() FROM mentions FINAL") == SAMPLE_SIZE, 120, "the sample in ClickHouse")
+    for platform, n in SAMPLE_PLATFORMS.items():
+        wait_until(lambda: brand_wide_counts(up, platform) == n, 60, f"windows for {platform}")
+
+    # `truevoice sql` goes through the running process (chdb allows one process per data path)
+    out = truevoice("sql", "--data-dir", str(up.data_dir), "SELECT count() AS n FROM mentions FINAL")
+    assert out.returncode == 0, out.stderr
+    assert str(SAMPLE_SIZE) in out.stdout and "n" in out.stdout.splitlines()[0]
+    denied = truevoice("sql", "--data-dir", str(up.data_dir), "DROP TABLE mentions")
+    assert denied.returncode != 0 and "read-only" in denied.stderr.lower()
+
+    assert up.stop(signal.SIGINT) == 0
+    assert not (up.data_dir / "run.json").exists()
+
+    again = worker_factory(None, command="up", data_dir=up.data_dir).start()
+    assert again.scalar("SELECT count() FROM mentions FINAL") == SAMPLE_SIZE
+    for platform, n in SAMPLE_PLATFORMS.items():
+        wait_until(lambda: brand_wide_counts(again, platform) == n, 60, f"rebuilt windows for {platform}")
+    assert again.stop(signal.SIGTERM) == 0
+
+
+@pytest.mark.parametrize("command", ["up", "worker", "replay", "topics", "sql", "models"])
+def test_every_subcommand_has_help(command):
+    out = truevoice(command, "--help")
+    assert out.returncode == 0 and "usage: truevoice" in out.stdout
+
+
+def test_worker_without_broker_says_what_to_set(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "TRUEVOICE_DATA_DIR": str(tmp_path)}
+    out = truevoice("worker", env=env)
+    assert out.returncode != 0 and "TRUEVOICE_BROKER_URL" in out.stderr
