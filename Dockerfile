@@ -7,7 +7,7 @@ RUN pip wheel --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    TRUEVOICE_DATA_DIR=/var/lib/truevoice TRUEVOICE_WEB_HOST=0.0.0.0 TRUEVOICE_WEB_PORT=6066
+    TRUEVOICE_HOME=/opt/truevoice TRUEVOICE_DATA_DIR=/var/lib/truevoice TRUEVOICE_WEB_HOST=0.0.0.0 TRUEVOICE_WEB_PORT=6066
 RUN groupadd --system --gid 10001 truevoice \
  && useradd --system --uid 10001 --gid truevoice --home-dir /var/lib/truevoice --create-home --shell /usr/sbin/nologin truevoice
 COPY --from=build /wheels /wheels

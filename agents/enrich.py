@@ -12,7 +12,6 @@ from datetime import datetime, timezone
 from typing import Protocol, Sequence
 
 from schemas import Mention, ScoredMention, TextScores
-from scoring.normalise import normalise, slang_terms
 from scoring.privacy import anonymise
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
@@ -20,7 +19,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 class BatchTextScorer(Protocol):
-    def score(self, texts: Sequence[str]) -> list[TextScores]: ...
+    def analyse(self, texts: Sequence[str]) -> tuple[list[TextScores], list[str], list[list[str]]]: ...
 
 
 class CampaignMatching(Protocol):
@@ -73,11 +72,10 @@ class MentionEnricher:
         now = datetime.now(timezone.utc)
         # Personal data goes first: nothing downstream (models, topics, ClickHouse) sees it.
         texts = [anonymise(m.text) for m in mentions]
-        normalised = [normalise(t) for t in texts]
-        scores = self.scorer.score(texts)
+        scores, normalised, slang = self.scorer.analyse(texts)
         out = []
         matcher = self.matcher
-        for m, text, norm, s in zip(mentions, texts, normalised, scores):
+        for m, text, norm, terms, s in zip(mentions, texts, normalised, slang, scores):
             cred = credibility(m)
             data = dict(m.__dict__)  # keeps nested models; model_dump would turn them into dicts
             data.update(
@@ -85,7 +83,7 @@ class MentionEnricher:
                 text_normalised=norm,
                 lang=m.lang or detect_lang(text),
                 campaigns=matcher.match(text, m.platform, m.posted_at),
-                slang_terms=slang_terms(norm, already_normalised=True),
+                slang_terms=terms,
                 credibility=cred,
                 credible=cred >= 0.5,
                 scored_at=now,

@@ -19,7 +19,7 @@ _E = r"(?:^|(?<=[\s\"'(\[.,!?~]))"  # start of an eojeol
 CATEGORIES: dict[str, str] = {
     "buy_verb": (
         r"구매|구입|주문|결제|장바구니|직구|공구|공동구매|예약구매|사전예약|사전 예약|정기배송|구독|지르|질렀|질러|지름|플렉스|겟했|득템"
-        rf"|{_E}(?:샀|삼\b|살(?:까|래|지|거|게|려|만한|만 한|\s?수)|사(?:요|러|려|야|볼|봐|봤|세요|시|자|고\s?싶|는\s?게|도\s?돼|면|서|기로|놓|둘|줄|드림|가지고|ㄹ까))"
+        rf"|{_E}(?:샀|삼\b|삽니|삽시|살(?:까|래|지|거|게|려|만한|만 한|\s?수)|사(?:요|러|려|야|볼|봐|봤|세요|시|자|고\s?싶|는\s?게|도\s?돼|면|서|기로|놓|둘|줄|드림|가지고|ㄹ까))"
         r"|\bbuy|\bbought\b|\bpurchas|\border(?:ed|ing)?\b|checkout|add(?:ed)? to (?:my )?cart|pre-?order|\bcop(?:ped)?\b"
     ),
     "want": (
@@ -40,14 +40,14 @@ CATEGORIES: dict[str, str] = {
         r"|repurchas|unboxing|\bhaul\b|bought (?:it|this|another)"
     ),
     "reject": (
-        r"안\s?(?:사|살|샀)|사지\s?마|사지\s?말|비추|환불|반품|불매|손절|돈\s?아깝|돈\s?낭비"
+        r"안\s?(?:사|살|샀|삽)|사지\s?마|사지\s?말|비추|환불|반품|불매|손절|돈\s?아깝|돈\s?낭비"
         r"|don'?t buy|not buying|never buy|won'?t buy|refund|returned|return it|boycott|waste of money"
     ),
 }
 
 _COMPILED = [(name, re.compile(p)) for name, p in CATEGORIES.items()]
 # cheap pre-filter: if none of these characters/words occurs, no rule can fire
-_HINT = re.compile(r"[구주결장직공예정지질플겟득샀삼살사갖가탐찜어파판링정제얼할세쿠최배택적포무특핫원품재입매완한내또두써언하안비환반불손돈\d$]|buy|bought|purchas|order|cart|cop|want|wanna|gonna|need|should|wish|worth|where|link|source|price|cost|disc|sale|coupon|deal|ship|sold|stock|limited|unbox|haul|don|not|never|won|refund|return|boycott|waste", re.I)
+_HINT = re.compile(r"[구주결장직공예정지질플겟득샀삼삽살사갖가탐찜어파판링정제얼할세쿠최배택적포무특핫원품재입매완한내또두써언하안비환반불손돈\d$]|buy|bought|purchas|order|cart|cop|want|wanna|gonna|need|should|wish|worth|where|link|source|price|cost|disc|sale|coupon|deal|ship|sold|stock|limited|unbox|haul|don|not|never|won|refund|return|boycott|waste", re.I)
 
 
 def rule_categories(normalised_text: str) -> list[str]:

@@ -88,9 +88,13 @@ class TextScorer:
         return out, norm, slang
 
     def score(self, texts: Sequence[str]) -> list[TextScores]:
+        return self.analyse(texts)[0]
+
+    def analyse(self, texts: Sequence[str]) -> tuple[list[TextScores], list[str], list[list[str]]]:
+        """Scores plus the normalised texts and slang terms (the score agent stores both)."""
         if len(texts) == 0:
-            return []
-        probs, _, _ = self.probabilities(texts)
+            return [], [], []
+        probs, norm, slang = self.probabilities(texts)
         s = probs["sentiment"].astype(np.float64)
         if s.shape[1] == 2:  # a binary sentiment model: no neutral
             s = np.stack([s[:, 0], np.zeros(len(s)), s[:, 1]], 1)
@@ -111,4 +115,4 @@ class TextScorer:
                 intent=self._intent_labels[i_idx[j]],
                 purchase_intent=float(min(1.0, max(0.0, pur[j]))),
             ))
-        return res
+        return res, norm, slang

@@ -55,7 +55,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
 class TrueVoiceApp:
     """Everything one worker process runs, assembled from settings and a ClickHouse store."""
 
-    def __init__(self, settings: Settings, store: Any, *, model_root: str | None = None, rebuild_windows: bool = False,
+    def __init__(self, settings: Settings, store: Any, *, rebuild_windows: bool = False,
                  seed_campaigns: list[Campaign] | None = None, web: bool = True) -> None:
         self.settings = settings
         self.store = store
@@ -64,7 +64,7 @@ class TrueVoiceApp:
         self.app = faust.App(settings.app_id, **faust_settings(settings))
         self.table = define_windows_table(self.app, settings.window_retention_hours)
         self.view = WindowView(self.table)
-        self.scoring = ScoringPool(model_root)
+        self.scoring = ScoringPool(settings.model_root)
         self.registry = CampaignRegistry(on_change=lambda campaigns: self.scoring.set_campaigns(campaigns))
         self.detector = SpikeDetector(self.registry.thresholds, seed=self._seed_history)
         self.alerts_topic = self.app.topic(Topics.ALERTS, key_type=bytes, value_type=bytes,

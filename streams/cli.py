@@ -94,9 +94,12 @@ def cmd_up(args: argparse.Namespace) -> int:
     _refuse_if_running(settings)
     if args.no_sample:
         return run(settings, embedded=True)
+    from datetime import datetime, timezone
+
     from streams.sample import load_campaigns, load_sample
 
-    return run(settings, embedded=True, sample=list(load_sample()), sample_campaigns=load_campaigns())
+    now = datetime.now(timezone.utc)  # the sample is moved in time so that it ends now
+    return run(settings, embedded=True, sample=list(load_sample(now)), sample_campaigns=load_campaigns(now))
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

@@ -38,10 +38,11 @@ import clickhouse_connect
 from clickhouse_connect.driver.exceptions import ClickHouseError, OperationalError
 
 from schemas.records import Alert, Campaign, DeadLetter, Prediction, ScoredMention, WindowDelta
+from streams.paths import project_home
 
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "clickhouse"
+MIGRATIONS_DIR = project_home() / "clickhouse"
 DEFAULT_DATABASE = "truevoice"
 ALL_CAMPAIGNS = "*"  # pseudo-campaign every mention counts under (brand-wide velocity)
 

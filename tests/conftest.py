@@ -110,7 +110,9 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
              data_dir: Path | None = None, web_port: int | None = None) -> WorkerProcess:
         data_dir = data_dir or tmp_path / "data"
         web_port = web_port or free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRUEVOICE_")}
+        # Model choices pass through (to run the suite over other models); the rest is the test's.
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith("TRUEVOICE_") or k in ("TRUEVOICE_MODEL_ROOT", "TRUEVOICE_ORT_THREADS")}
         env.update(TRUEVOICE_DATA_DIR=str(data_dir), TRUEVOICE_WEB_PORT=str(web_port), TRUEVOICE_LOG_LEVEL="INFO",
                    PYTHONUNBUFFERED="1")
         if broker is not None:

@@ -35,7 +35,7 @@ def test_up_replays_sample_stops_cleanly_and_restarts_with_everything(worker_fac
     # `truevoice sql` goes through the running process (chdb allows one process per data path)
     out = truevoice("sql", "--data-dir", str(up.data_dir), "SELECT count() AS n FROM mentions FINAL")
     assert out.returncode == 0, out.stderr
-    assert str(SAMPLE_SIZE) in out.stdout and "n" in out.stdout.splitlines()[0]
+    assert out.stdout.splitlines()[1:4] == ["|    n |", "+------+", f"| {SAMPLE_SIZE} |"]
     denied = truevoice("sql", "--data-dir", str(up.data_dir), "DROP TABLE mentions")
     assert denied.returncode != 0 and "read-only" in denied.stderr.lower()
 
