@@ -20,6 +20,7 @@ from typing import Sequence
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from agents.enrich import MentionEnricher
+from agents.produce import send_many
 from agents.validate import dead_letter, parse_mention
 from schemas import Campaign, Mention, Topics
 
@@ -136,10 +137,7 @@ class ScoreAgent:
         values = [r.value for r in records]
         metas = [(r.topic, r.partition, r.offset, r.timestamp) for r in records]
         scored, letters = await self.pool.score(values, metas)
-        send = self.producer.send
-        futures = [await send(Topics.SCORED, value, key=key) for key, value in scored]
-        futures += [await send(Topics.DEADLETTER, value, key=key) for key, value in letters]
-        if futures:
-            await asyncio.gather(*futures)
+        await asyncio.gather(send_many(self.producer, Topics.SCORED, scored),
+                             send_many(self.producer, Topics.DEADLETTER, letters))
         self.scored += len(scored)
         self.dead_lettered += len(letters)

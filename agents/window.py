@@ -1,11 +1,13 @@
 """Window agent, in two stages.
 
-Stage 1 (``WindowCombinerAgent``, an app-owned consumer of mentions.scored): sums each batch per
-(campaign, platform, minute) and, every ``window_flush_seconds``, sends one delta per key and minute to
-``windows.deltas`` keyed like the table; its offsets are committed after the sends were acknowledged.
+Stage 1 (``WindowCombinerAgent``): sums each batch of mentions.scored per (campaign, platform,
+minute) and sends one delta per key and minute to ``windows.deltas``, keyed like the table. It
+shares the consumer of mentions.scored with the sink (one fetch and one decode per record);
+the offsets are committed after the deltas were acknowledged and ClickHouse took the batch.
 
-Stage 2 (``apply_deltas``, a Faust agent on ``windows.deltas``): adds each delta to the tumbling
-RocksDB table inside normal stream iteration, then asks the spike detector about the bucket.
+Stage 2 (``apply_deltas`` in ``streams.app``, a Faust agent on ``windows.deltas``): adds each
+delta to the tumbling RocksDB table inside normal stream iteration, then asks the spike detector
+about the bucket (``agents.alerts``).
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from __future__ import annotations
 import asyncio
 from typing import Sequence
 
-import orjson
-from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka import AIOKafkaProducer
 
 from schemas import Topics, WindowDelta
 from tables.combiner import Combiner, window_key
@@ -26,10 +27,10 @@ class WindowCombinerAgent:
         self.combiner = Combiner()
         self.deltas_sent = 0
 
-    async def handle(self, records: Sequence[ConsumerRecord]) -> None:
-        """One call per ``flush_seconds`` of records (the loop lingers), so one delta per key per flush."""
-        for r in records:
-            self.combiner.add(orjson.loads(r.value))
+    async def handle(self, scored: Sequence[dict]) -> None:
+        """One call per ``window_flush_seconds`` of records (the loop lingers): one delta per key."""
+        for mention in scored:
+            self.combiner.add(mention)
         deltas = self.combiner.drain()
         await send_deltas(self.producer, deltas)
         self.deltas_sent += len(deltas)
