@@ -551,14 +551,3 @@ def test_unreachable_or_locked_clickhouse_is_a_clear_error(store, url):
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert "one process per data path" in proc.stdout
 
-
-def test_mention_json_columns_equal_model_columns():
-    """The sink's fast path (decoded JSON) writes exactly what the model path writes."""
-    import orjson
-
-    from streams.clickhouse_store import mention_columns, mention_columns_from_json
-
-    rows = make_mentions(40)
-    decoded = [orjson.loads(r.dumps()) for r in rows]
-    fast = [list(c) for c in mention_columns_from_json(decoded, ingested_at_us=1)]
-    assert fast == [list(c) for c in mention_columns(rows, ingested_at_us=1)]
