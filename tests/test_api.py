@@ -1,0 +1,111 @@
+"""The HTTP API of a running worker: 4xx with a message for bad input, ingest, campaigns, alerts."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import aiohttp
+import pytest
+
+from streams.broker import EmbeddedBroker, free_port
+from tests.conftest import WorkerProcess, wait_until
+from tests.mentions import make_mentions
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory):
+    import os
+
+    tmp = tmp_path_factory.mktemp("api")
+    with EmbeddedBroker() as broker:
+        port = free_port()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TRUEVOICE_")
+               or k in ("TRUEVOICE_MODEL_ROOT", "TRUEVOICE_ORT_THREADS")}
+        env.update(TRUEVOICE_BROKER_URL=broker.url, TRUEVOICE_DATA_DIR=str(tmp / "data"), TRUEVOICE_WEB_PORT=str(port))
+        worker = WorkerProcess(["worker"], env, tmp / "data", port, tmp / "worker.log").start()
+        try:
+            yield worker
+        finally:
+            worker.stop()
+
+
+@pytest.mark.parametrize("path, body, status, message", [
+    ("/api/mentions", b"{not json", 400, "not valid JSON"),
+    ("/api/mentions", b"[]", 400, "1 to 10000"),
+    ("/api/mentions", b'[{"platform": "twitter"}]', 422, "post_id: Field required"),
+    ("/api/sql", b'{"query": "SELECT 1"}', 400, '{"sql"'),
+    ("/api/sql", b'{"sql": "SELECT count( FROM mentions"}', 400, "Syntax error"),
+    ("/api/sql", b'{"sql": "SELECT nope FROM mentions"}', 400, "nope"),
+    ("/api/sql", b'{"sql": "INSERT INTO mentions SELECT * FROM mentions"}', 403, "read-only"),
+    ("/api/campaigns", b'{"campaign_id": "x", "brand": "b"}', 422, "keywords or a query"),
+    ("/api/campaigns", b'{"campaign_id": "x", "brand": "b", "query": "(a AND"}', 422, "query"),
+])
+def test_bad_requests_get_a_4xx_with_a_message(api, path, body, status, message):
+    import urllib.error
+    import urllib.request
+
+    import orjson
+
+    req = urllib.request.Request(api.url + path, data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=30)
+    assert info.value.code == status
+    body = orjson.loads(info.value.read())
+    assert message in body["error"] + " ".join(e["error"] for e in body.get("errors", []))
+
+
+def test_windows_needs_a_platform(api):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(api.url + "/api/windows?campaign=*", timeout=30)
+    assert info.value.code == 400
+
+
+def test_ingest_and_campaign_matching(api):
+    status, body = api.post("/api/campaigns", {"campaign_id": "shin", "brand": "nongshim", "keywords": ["신라면"]})
+    assert status == 201 and body["campaign_id"] == "shin"
+    wait_until(lambda: any(c["campaign_id"] == "shin" for c in api.get("/api/campaigns")["campaigns"]), 30, "campaign")
+    mentions = make_mentions(40, seed=9, prefix="api")
+    status, body = api.post("/api/mentions", mentions)
+    assert status == 202 and body["accepted"] == 40
+    expected = sum("신라면" in m["text"] for m in mentions)
+    wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'api-%'") == 40, 60, "rows")
+    assert api.scalar("SELECT countIf(has(campaigns, 'shin')) FROM mentions FINAL WHERE post_id LIKE 'api-%'") == expected
+    assert api.scalar("SELECT count() FROM campaigns FINAL WHERE campaign_id = 'shin'") == 1
+
+
+def test_a_burst_reaches_websocket_clients_as_an_alert(api):
+    status, _ = api.post("/api/campaigns", {"campaign_id": "burst", "brand": "b", "keywords": ["버스트테스트"],
+                                            "min_mentions": 25, "spike_threshold": 3.0})
+    assert status == 201
+    wait_until(lambda: any(c["campaign_id"] == "burst" for c in api.get("/api/campaigns")["campaigns"]), 30, "campaign")
+    now = datetime.now(timezone.utc).isoformat()
+    burst = [dict(m, text="버스트테스트 완전 최악 환불해줘", posted_at=now) for m in make_mentions(30, seed=4, prefix="bu")]
+    for m in burst:
+        m["platform"] = "blind"
+
+    async def listen() -> dict:
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(api.url.replace("http", "ws") + "/ws/alerts") as ws:
+                status, _ = await asyncio.to_thread(api.post, "/api/mentions", burst)
+                assert status == 202
+                while True:
+                    msg = await asyncio.wait_for(ws.receive_json(), 60)
+                    if msg["campaign_id"] == "burst":
+                        return msg
+
+    alert = asyncio.run(listen())
+    assert alert["platform"] == "blind" and alert["kind"] in ("velocity", "negative_sentiment") and alert["count"] >= 25
+    wait_until(lambda: api.scalar("SELECT count() FROM alerts FINAL WHERE campaign_id = 'burst'") >= 1, 60, "stored alert")
+
+
+def test_health_ready_metrics(api):
+    import urllib.request
+
+    assert api.get("/health") == {"status": "ok"}
+    assert api.get("/ready") == {"ready": True}
+    text = urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
+    assert "truevoice_mentions_scored_total" in text and "truevoice_clickhouse_rows_total" in text
