@@ -64,7 +64,9 @@ _child: dict = {}
 def _init_child(model_root: str | None) -> None:
     from scoring.campaigns import CampaignMatcher
     from scoring.text import TextScorer
+    from streams.broker import die_with_parent
 
+    die_with_parent()  # a SIGKILLed worker must not leave its scoring process behind
     logging.basicConfig(level=logging.WARNING)
     _child["enricher"] = MentionEnricher(TextScorer.load(model_root), CampaignMatcher([]))
     _child["version"] = -1

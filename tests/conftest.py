@@ -85,6 +85,19 @@ class WorkerProcess:
     def scalar(self, query: str) -> object:
         return self.sql(query)[0][0]
 
+    def children(self) -> list[int]:
+        """PIDs of this worker's child processes (its scoring process)."""
+        assert self.proc is not None
+        kids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.proc.pid:
+                kids.append(int(stat.parent.name))
+        return kids
+
     def kill(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)

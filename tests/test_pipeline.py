@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
@@ -53,7 +54,10 @@ def test_sigkill_mid_stream_then_restart_keeps_every_event_once(broker, worker_f
     produce(broker.bootstrap_servers, [orjson.dumps(m) for m in mentions])
 
     wait_until(lambda: worker.scalar("SELECT count() FROM mentions") > 2000, 120, "the first rows")
+    children = worker.children()
+    assert children, "the worker scores in a child process"
     worker.kill()
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), 30, "no orphaned scoring process")
     restarted = worker_factory(broker, data_dir=worker.data_dir).start()
 
     wait_until(lambda: restarted.scalar("SELECT count() FROM mentions FINAL") == len(mentions), 180, "all rows after restart")
