@@ -57,6 +57,7 @@ class FeatureConfig:
     max_chars: int = 1000
     slang_hints: bool = True
     en_lexicon: bool = False  # English lexicon words add the same pos/neg hint tokens
+    edge_words: bool = False  # position-tagged features of the last eojeol(s)
     version: int = 1
 
     @classmethod
@@ -79,16 +80,19 @@ class Features:
 class HashingFeaturizer:
     def __init__(self, config: FeatureConfig | None = None):
         self.config = config or FeatureConfig()
-        self._pow_p = _powers(_P, 1 << 16)
-        self._pow_q = _powers(_Q, 1 << 16)
+        self._pows = (_powers(_P, 1 << 16), _powers(_Q, 1 << 16))  # one tuple: swapped atomically
         self._hint_hash = {h: int(_mix(np.array([hash_str("\x01slang:" + h)], np.uint64), 99)[0])
                            for h in ("pos", "neg", "neu")}
 
-    def _ensure(self, n: int) -> None:
-        if n > len(self._pow_p):
+    def _ensure(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Power tables of at least ``n`` entries (thread-safe: callers use the pair returned)."""
+        pows = self._pows
+        if n > len(pows[0]):
             size = 1 << (n - 1).bit_length()
-            self._pow_p = _powers(_P, size)
-            self._pow_q = _powers(_Q, size)
+            pows = (_powers(_P, size), _powers(_Q, size))
+            if size > len(self._pows[0]):
+                self._pows = pows
+        return pows
 
     def __call__(self, texts: Sequence[str], *, normalised: bool = False) -> Features:
         cfg = self.config
@@ -103,8 +107,8 @@ class HashingFeaturizer:
         body = "\x00".join(" " + t[: cfg.max_chars] + " " for t in norm)
         a = np.frombuffer(body.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         n = len(a)
-        self._ensure(n + 1)
-        pp, pq = self._pow_p[:n], self._pow_q[:n]
+        pows_p, pows_q = self._ensure(n + 1)
+        pp, pq = pows_p[:n], pows_q[:n]
         with np.errstate(over="ignore"):
             S = np.cumsum(a * pq, dtype=np.uint64)
         S0 = np.concatenate([np.zeros(1, np.uint64), S])  # S0[i] = sum_{j<i}
@@ -137,6 +141,18 @@ class HashingFeaturizer:
                 l = starts[: len(starts) - k + 1][same]
                 r = ends[k - 1:][same]
                 groups.append((wdoc[: len(wdoc) - k + 1][same], _mix(sub_hash(l, r), 100 + k)))
+            if cfg.edge_words and len(starts):
+                # position-tagged features of the sentence-final eojeol (Korean predicates and
+                # endings sit there): the word itself, its last 1-3 characters, the last two words
+                last = np.flatnonzero(np.concatenate([wdoc[1:] != wdoc[:-1], [True]]))
+                ld, ls, le = wdoc[last], starts[last], ends[last]
+                groups.append((ld, _mix(sub_hash(ls, le), 201)))
+                for k in (1, 2, 3):
+                    ok = (le - ls + 1) >= k
+                    groups.append((ld[ok], _mix(sub_hash(le[ok] - k + 1, le[ok]), 210 + k)))
+                two = last[last > 0]
+                two = two[wdoc[two - 1] == wdoc[two]]
+                groups.append((wdoc[two], _mix(sub_hash(starts[two - 1], ends[two]), 202)))
         if cfg.slang_hints or cfg.en_lexicon:
             hd, hh = [], []
             for i, terms in enumerate(slang):
@@ -148,24 +164,22 @@ class HashingFeaturizer:
                     hh.append(self._hint_hash[h])
             if hd:
                 groups.append((np.asarray(hd, np.int64), np.asarray(hh, np.int64)))
-        # lay every group out as a padded block; documents are in order inside each group
-        blocks_i, blocks_m = [], []
-        for d, h in groups:
-            if len(d) == 0:
-                continue
-            cnt = np.bincount(d, minlength=B)
-            width = int(cnt.max())
-            start = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-            rank = np.arange(len(d)) - start[d]
-            bi = np.zeros((B, width), np.int64)
-            bm = np.zeros((B, width), np.float32)
-            bi[d, rank] = h
-            bm[d, rank] = 1.0
-            blocks_i.append(bi)
-            blocks_m.append(bm)
-        if not blocks_i:
+        # pack each document's features contiguously (groups one after another), so the padded
+        # width is the longest document's feature count, not a sum of per-group maxima
+        groups = [(d, h) for d, h in groups if len(d)]
+        if not groups:
             return Features(np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32), norm, slang)
-        return Features(np.concatenate(blocks_i, 1), np.concatenate(blocks_m, 1), norm, slang)
+        counts = np.stack([np.bincount(d, minlength=B) for d, _ in groups])  # [G, B]
+        offsets = np.cumsum(counts, 0) - counts  # where group g starts inside document b
+        width = int(counts.sum(0).max())
+        ids = np.zeros((B, width), np.int64)
+        mask = np.zeros((B, width), np.float32)
+        for g, (d, h) in enumerate(groups):
+            start = np.cumsum(counts[g]) - counts[g]
+            pos = offsets[g][d] + (np.arange(len(d)) - start[d])
+            ids[d, pos] = h
+            mask[d, pos] = 1.0
+        return Features(ids, mask, norm, slang)
 
 
 def hash_str(s: str) -> int:

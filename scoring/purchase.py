@@ -46,14 +46,8 @@ CATEGORIES: dict[str, str] = {
 }
 
 _COMPILED = [(name, re.compile(p)) for name, p in CATEGORIES.items()]
-# cheap pre-filter: if none of these characters/words occurs, no rule can fire
-_HINT = re.compile(r"[구주결장직공예정지질플겟득샀삼삽살사갖가탐찜어파판링정제얼할세쿠최배택적포무특핫원품재입매완한내또두써언하안비환반불손돈\d$]|buy|bought|purchas|order|cart|cop|want|wanna|gonna|need|should|wish|worth|where|link|source|price|cost|disc|sale|coupon|deal|ship|sold|stock|limited|unbox|haul|don|not|never|won|refund|return|boycott|waste", re.I)
-
-
 def rule_categories(normalised_text: str) -> list[str]:
     """Rule categories that fire on one normalised text."""
-    if not _HINT.search(normalised_text):
-        return []
     return [name for name, rx in _COMPILED if rx.search(normalised_text)]
 
 

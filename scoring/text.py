@@ -57,14 +57,16 @@ class TextScorer:
             raise FileNotFoundError(f"models missing under {model_root}: {missing}")
         self.heads = heads
         self.model_root = model_root
-        self.toxicity_threshold = float(heads["toxicity"].meta.get("threshold", 0.5)) \
-            if hasattr(heads["toxicity"], "meta") else 0.5
+        # model.json is the source of labels and thresholds whatever the backend
+        self.meta = {h: json.loads((Path(model_root) / h / "model.json").read_text(encoding="utf-8"))
+                     for h in HEADS}
+        self.toxicity_threshold = float(self.meta["toxicity"].get("threshold", 0.5))
         self._featurizers: dict = {}
         for clf in heads.values():
             cfg = getattr(clf, "feature_config", None)
             if cfg is not None and cfg not in self._featurizers:
                 self._featurizers[cfg] = HashingFeaturizer(cfg)
-        self._intent_labels = list(heads["intent"].labels) if hasattr(heads["intent"], "labels") else []
+        self._intent_labels = list(getattr(heads["intent"], "labels", None) or self.meta["intent"]["labels"])
 
     @classmethod
     def load(cls, model_root: Path | None = None, providers: list[str] | None = None,
@@ -77,6 +79,36 @@ class TextScorer:
     def probabilities(self, texts: Sequence[str]) -> tuple[dict[str, np.ndarray], list[str], list[list[str]]]:
         norm = [normalise(t) for t in texts]
         slang = [slang_terms(t, already_normalised=True) for t in norm]
+        groups = self._length_groups(norm)
+        if len(groups) == 1:
+            return self._probabilities(norm, slang), norm, slang
+        # very uneven lengths (a news article among tweets): score length groups separately so
+        # the padded feature matrix is not as wide as the longest text for every row
+        parts = [(idx, self._probabilities([norm[i] for i in idx], [slang[i] for i in idx])) for idx in groups]
+        out: dict[str, np.ndarray] = {}
+        for name in self.heads:
+            first = parts[0][1][name]
+            arr = np.empty((len(norm),) + first.shape[1:], dtype=first.dtype)
+            for idx, p in parts:
+                arr[idx] = p[name]
+            out[name] = arr
+        return out, norm, slang
+
+    @staticmethod
+    def _length_groups(norm: list[str], min_group: int = 16) -> list[np.ndarray]:
+        """One group unless padding to the longest text would more than double the work."""
+        lens = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm)) + 8
+        if len(norm) < 2 * min_group or lens.max() * len(lens) <= 2 * lens.sum():
+            return [np.arange(len(norm))]
+        order = np.argsort(lens, kind="stable")
+        groups, start = [], 0
+        for i in range(1, len(order) + 1):
+            if i == len(order) or (lens[order[i]] > 2 * lens[order[start]] and i - start >= min_group):
+                groups.append(order[start:i])
+                start = i
+        return groups
+
+    def _probabilities(self, norm: list[str], slang: list[list[str]]) -> dict[str, np.ndarray]:
         feats = {cfg: f.from_normalised(norm, slang) for cfg, f in self._featurizers.items()}
         out: dict[str, np.ndarray] = {}
         for name, clf in self.heads.items():
@@ -85,7 +117,7 @@ class TextScorer:
                 out[name] = clf.predict_features(feats[cfg], norm)
             else:
                 out[name] = np.asarray(clf.predict_proba(norm), dtype=np.float32)
-        return out, norm, slang
+        return out
 
     def score(self, texts: Sequence[str]) -> list[TextScores]:
         return self.analyse(texts)[0]
@@ -106,7 +138,7 @@ class TextScorer:
         sent = np.clip(s[:, 2] - s[:, 0], -1.0, 1.0)
         res = []
         for j in range(len(texts)):
-            res.append(TextScores.model_construct(
+            res.append(TextScores(  # validating is faster than model_construct here (pydantic-core)
                 sentiment=float(sent[j]),
                 sentiment_label=SENTIMENT_LABELS[s_idx[j]],
                 sentiment_probs=(float(s[j, 0]), float(s[j, 1]), float(s[j, 2])),

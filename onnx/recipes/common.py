@@ -1,0 +1,139 @@
+"""Shared helpers for the hashed-linear recipes (run from the repo root)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from scoring.features import FeatureConfig, HashingFeaturizer  # noqa: E402
+from scoring.normalise import normalise, slang_terms  # noqa: E402
+
+DATA = Path("/work/shared/data")
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, flush=True)
+
+
+def norm_all(texts: list[str]) -> list[str]:
+    return [normalise(t) for t in texts]
+
+
+def count_matrix(norm_texts: list[str], n_buckets: int, cfg: FeatureConfig, batch: int = 2048):
+    """CSR of raw occurrence counts per bucket (duplicates summed)."""
+    f = HashingFeaturizer(cfg)
+    rows, cols = [], []
+    for i in range(0, len(norm_texts), batch):
+        chunk = norm_texts[i:i + batch]
+        sl = [slang_terms(t, already_normalised=True) for t in chunk] if cfg.slang_hints else [[] for _ in chunk]
+        ft = f.from_normalised(chunk, sl)
+        r, c = np.nonzero(ft.mask)
+        rows.append(r + i)
+        cols.append(ft.ids[r, c] % n_buckets)
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    X = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=(len(norm_texts), n_buckets))
+    X.sum_duplicates()
+    return X
+
+
+def idf_from(X: sp.csr_matrix) -> np.ndarray:
+    df = np.bincount(X.indices, minlength=X.shape[1]).astype(np.float64)
+    n = X.shape[0]
+    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+
+
+def weighted(X: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """x_f = count_f * idf_f / sqrt(sum_f count_f * idf_f**2), as the ONNX graph computes."""
+    Xw = X.multiply(idf[None, :]).tocsr()
+    ss = np.asarray(X.multiply((idf.astype(np.float64) ** 2)[None, :]).sum(1)).ravel() + 1e-6
+    Xw = sp.diags(1.0 / np.sqrt(ss)).astype(np.float32) @ Xw
+    return Xw.astype(np.float32).tocsr()
+
+
+def text_key(t: str) -> str:
+    return hashlib.blake2b(normalise(t).encode(), digest_size=8).hexdigest()
+
+
+def macro_f1(y, p, labels=None):
+    from sklearn.metrics import f1_score
+    return float(f1_score(y, p, average="macro", labels=labels))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def count_matrix_rules(norm_texts: list[str], n_buckets: int, cfg: FeatureConfig, rules: str | None,
+                       rule_weight: float = 1.0):
+    X = count_matrix(norm_texts, n_buckets, cfg)
+    if not rules:
+        return X
+    from scoring.linear import rule_tokens
+
+    toks = rule_tokens(norm_texts, rules)
+    r = [i for i, t in enumerate(toks) for _ in t]
+    c = [h % n_buckets for t in toks for h in t]
+    R = sp.csr_matrix((np.full(len(r), rule_weight, np.float32), (r, c)), shape=X.shape)
+    X = (X + R).tocsr()
+    X.sum_duplicates()
+    return X
+
+
+def fit_lr(A, y, C, class_weight=None, multinomial=False, max_iter=300):
+    """Logistic regression -> (W [M, K], b [K]); binary gives K = 1 (sigmoid head)."""
+    from sklearn.linear_model import LogisticRegression
+
+    if multinomial:
+        m = LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, class_weight=class_weight)
+    else:
+        m = LogisticRegression(C=C, solver="liblinear", max_iter=max_iter, class_weight=class_weight)
+    m.fit(A, y)
+    return m, np.ascontiguousarray(m.coef_.T.astype(np.float32)), m.intercept_.astype(np.float32)
+
+
+def export_head(out_dir: Path, W, b, idf, head: str, meta: dict, dtype: str = "float32") -> Path:
+    from scoring.linear import build_onnx
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "model.onnx"
+    build_onnx(path, W, b, idf, head, dtype=dtype)
+    meta.setdefault("onnx", "model.onnx")  # updated in place: the caller adds metrics later
+    meta["n_buckets"] = int(W.shape[0])
+    meta["head"] = head
+    meta["weights_dtype"] = dtype
+    meta["sha256"] = sha256(path)
+    write_json(out_dir / "model.json", meta)
+    return path
+
+
+def onnx_probs(model_dir: Path, norm_texts: list[str], batch: int = 512) -> np.ndarray:
+    """Probabilities from the exported ONNX file, through the serving code path."""
+    from scoring.linear import HashedLinearClassifier
+
+    clf = HashedLinearClassifier(model_dir, ["CPUExecutionProvider"], intra_op_threads=2)
+    out = []
+    for i in range(0, len(norm_texts), batch):
+        chunk = norm_texts[i:i + batch]
+        sl = [slang_terms(t, already_normalised=True) for t in chunk]
+        ft = clf.featurizer.from_normalised(chunk, sl)
+        out.append(clf.predict_features(ft, chunk))
+    return np.concatenate(out)
+
+
+# every shipped hashed-linear head uses this configuration, so TextScorer hashes each batch once
+SHARED_FEATURES = FeatureConfig(en_lexicon=True)

@@ -1,0 +1,207 @@
+"""Text models over the real shipped ONNX files (no mocks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from schemas.records import TextScores
+from scoring.features import FeatureConfig, HashingFeaturizer, hash_str
+from scoring.normalise import load_slang, normalise, slang_terms
+from scoring.purchase import rule_categories
+from scoring.text import DEFAULT_MODEL_ROOT, HEADS, TextScorer, load_classifier
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> TextScorer:
+    return TextScorer.load(providers=["CPUExecutionProvider"], intra_op_threads=1)
+
+
+# --- normaliser ---------------------------------------------------------------------------
+
+def test_normalise_repeats_and_emoji():
+    assert normalise("ㅋㅋㅋㅋㅋㅋ") == "ㅋㅋ"
+    assert normalise("ㅎㅎㅎㅎ 좋아요") == "ㅎㅎ 좋아요"
+    assert normalise("ㅠㅜㅠㅠㅠ") == "ㅠㅠ"
+    assert normalise("진짜아아아아 대박!!!!!!") == "진짜아아 대박!!"
+    assert normalise("너무너무너무너무 좋다") == "너무너무 좋다"
+    assert normalise("가격 1000000원") == "가격 1000000원"  # digits are never squeezed
+    assert normalise("  ＡＢＣ　Hello  World ") == "abc hello world"
+    assert normalise("맛있어요😂") == "맛있어요 ㅋㅋ"
+    assert normalise("최고❤️") == "최고 ♥"
+    assert "url" in normalise("여기 https://example.com/a?b=1 보세요").split()
+    assert "@user" in normalise("@someone 고마워").split()
+    # idempotent, so training and serving agree whichever side normalised first
+    for s in ["ㅋㅋㅋㅋ 존맛탱 ㅠㅠㅠ!!!", "내돈내산 후기😂😂 https://x.com/a", "Ｈｉ　ㅎㅎㅎ"]:
+        assert normalise(normalise(s)) == normalise(s)
+
+
+def test_slang_terms():
+    assert slang_terms("이 집 존맛탱 ㄹㅇ 개이득") == ["존맛탱", "ㄹㅇ", "개이득"]
+    assert "내돈내산" in slang_terms("내돈내산 후기입니다")
+    assert slang_terms("오늘 회의는 세 시입니다") == []
+    # ASCII terms match whole words only
+    assert slang_terms("midnight movie") == []
+    assert slang_terms("that was mid lol") == ["mid", "lol"]
+    terms = {e.term for e in load_slang()}
+    assert {"존맛", "개이득", "내돈내산", "ㄹㅇ", "ㅋㅋ"} <= terms
+
+
+# --- features -----------------------------------------------------------------------------
+
+def test_featurizer_matches_scalar_hash():
+    from scoring.features import _mix
+
+    f = HashingFeaturizer(FeatureConfig(slang_hints=False))
+    ft = f(["ab cd", "존맛"])
+    assert ft.ids.shape == ft.mask.shape
+    row0 = set(ft.ids[0][ft.mask[0] > 0].tolist())
+    # char 2-gram "ab", char 5-gram " ab c", word 1-gram "cd", word 2-gram "ab cd"
+    for s, salt in ((("ab"), 2), (" ab c", 5), ("cd", 101), ("ab cd", 102)):
+        assert int(_mix(np.array([hash_str(s)], np.uint64), salt)[0]) in row0
+    # " ab cd " has 7 chars: 7+6+5+4+3 char n-grams, 2 words, 1 word bigram
+    assert int(ft.mask[0].sum()) == 25 + 2 + 1
+    # a word bigram never spans two texts of a batch
+    ab = int(_mix(np.array([hash_str("cd 존맛")], np.uint64), 102)[0])
+    assert ab not in set(ft.ids[ft.mask > 0].tolist())
+
+
+# --- TextScorer over the shipped models -------------------------------------------------------
+
+def test_model_folders_are_complete():
+    assert not (ROOT / "onnx" / "__init__.py").exists()
+    total = 0
+    for h in HEADS:
+        d = DEFAULT_MODEL_ROOT / h
+        meta = json.loads((d / "model.json").read_text(encoding="utf-8"))
+        assert meta["task"] == h
+        assert (d / "CARD.md").is_file()
+        onnx_file = d / meta["onnx"]
+        assert onnx_file.stat().st_size < 50 * 2**20
+        total += sum(p.stat().st_size for p in d.iterdir() if p.is_file())
+    assert total < 80 * 2**20
+
+
+def test_scores_are_sane(scorer):
+    texts = [
+        "이 집 떡볶이 존맛탱 ㅋㅋㅋ 진짜 최고 또 갈게요",
+        "최악이다 맛도 없고 불친절하고 다시는 안 간다",
+        "씨발 개새끼들아 좆같은 회사 망해라 병신들",
+        "이 제품 언제 출시되나요?",
+        "내돈내산 링크 어디서 사요?",
+        "This is the best phone I have ever used, love it!",
+        "Terrible service, worst experience ever.",
+        "",
+    ]
+    res = scorer.score(texts)
+    assert len(res) == len(texts)
+    for r in res:
+        TextScores.model_validate(r.model_dump())  # every field within the schema's bounds
+        assert abs(sum(r.sentiment_probs) - 1.0) < 1e-4
+        assert r.sentiment == pytest.approx(r.sentiment_probs[2] - r.sentiment_probs[0], abs=1e-6)
+    pos, neg, curse, question, buy, en_pos, en_neg, _ = res
+    assert pos.sentiment > 0.3 and pos.sentiment_label == "positive"
+    assert neg.sentiment < -0.3 and neg.sentiment_label == "negative"
+    assert pos.sentiment > neg.sentiment + 0.6
+    assert curse.toxic and curse.toxicity > 0.8
+    assert not pos.toxic and pos.toxicity < curse.toxicity
+    assert question.intent == "question"
+    assert pos.intent != "question"
+    assert buy.purchase_intent > 0.7
+    assert buy.purchase_intent > max(pos.purchase_intent, neg.purchase_intent, curse.purchase_intent) + 0.3
+    assert question.intent == "question" and buy.intent == "question"
+    assert en_pos.sentiment > en_neg.sentiment + 0.5
+    assert en_pos.sentiment > 0 > en_neg.sentiment
+
+
+def test_shared_pass_equals_each_model_alone(scorer):
+    texts = ["배송 빠르고 좋아요 ㅎㅎ", "이거 살까 말까 고민중", "품절이라니 ㅠㅠ 재입고 언제?", "ㅅㅂ 짜증나네"]
+    probs, norm, _ = scorer.probabilities(texts)
+    for h in HEADS:
+        alone = load_classifier(DEFAULT_MODEL_ROOT / h, ["CPUExecutionProvider"]).predict_proba(texts)
+        np.testing.assert_allclose(probs[h], alone, rtol=1e-5, atol=1e-6)
+        assert probs[h].shape == (len(texts), len(scorer.heads[h].labels))
+
+
+def test_batch_independence(scorer):
+    # a text scores the same alone and inside a batch of longer texts (padding is masked)
+    t = "친구 추천으로 샀는데 생각보다 괜찮네요"
+    alone = scorer.score([t])[0]
+    batch = scorer.score(["아주 긴 문장 " * 40, t, "ㅋㅋ"])[1]
+    assert alone.sentiment == pytest.approx(batch.sentiment, abs=1e-5)
+    assert alone.purchase_intent == pytest.approx(batch.purchase_intent, abs=1e-5)
+    assert scorer.score([]) == []
+
+
+def test_purchase_rules():
+    assert "where" in rule_categories(normalise("링크 어디서 사요?"))
+    assert "reject" in rule_categories(normalise("다시는 안 삽니다"))
+    assert rule_categories(normalise("감사합니다 좋은 하루 되세요")) == []
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "scoring.cli", "models", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_cli_eval_sentiment_binary_and_3class():
+    p = _cli("eval", "sentiment", str(DATA / "sentiment_binary_small.tsv"))
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert set(last) == {"task", "n", "accuracy", "macro_f1"}
+    assert last["task"] == "sentiment-binary" and last["n"] == 12
+    assert last["accuracy"] >= 0.75
+    p = _cli("--model-root", str(DEFAULT_MODEL_ROOT), "eval", "sentiment", str(DATA / "sentiment_3class_small.tsv"))
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert last["task"] == "sentiment-3class" and last["n"] == 9
+    assert 0.0 <= last["macro_f1"] <= 1.0 and last["accuracy"] > 0.34
+
+
+def test_cli_eval_toxicity():
+    p = _cli("eval", "toxicity", str(DATA / "toxicity_small.tsv"))
+    assert p.returncode == 0, p.stderr
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    assert last["task"] == "toxicity" and last["n"] == 7
+    assert last["accuracy"] >= 0.7
+
+
+def test_cli_eval_rejects_bad_header(tmp_path):
+    f = tmp_path / "bad.tsv"
+    f.write_text("text\tlab\n좋다\t1\n", encoding="utf-8")
+    p = _cli("eval", "sentiment", str(f))
+    assert p.returncode != 0
+
+
+def test_long_texts_and_big_batches(scorer):
+    # longer than the 1,000-character cut and a batch whose body outgrows the precomputed powers
+    long = "배송 빠르고 좋아요 " * 300
+    res = scorer.score([long] * 80 + ["최악이에요 환불해 주세요"])
+    assert len(res) == 81
+    assert res[0].sentiment == pytest.approx(res[79].sentiment, abs=1e-6)
+    assert res[0].sentiment > 0 > res[80].sentiment
+
+
+def test_uneven_lengths_are_grouped_without_changing_scores(scorer):
+    short = ["좋아요", "별로", "ㅋㅋ 존잼", "어디서 사요?"] * 8
+    article = "오늘 발표된 신제품은 가격이 저렴하고 성능도 좋아서 많은 관심을 받고 있다. " * 20
+    batch = short + [article] + short
+    assert len(scorer._length_groups([normalise(t) for t in batch])) > 1  # the grouped path runs
+    together = scorer.score(batch)
+    for t, r in zip(batch, together):
+        alone = scorer.score([t])[0]
+        assert r.sentiment == pytest.approx(alone.sentiment, abs=1e-5)
+        assert r.intent == alone.intent
+        assert r.purchase_intent == pytest.approx(alone.purchase_intent, abs=1e-5)
