@@ -10,7 +10,8 @@ ClickHouse sink all switched on) in a subprocess, produces mentions at full spee
 * produce → alert latency p50/p99: for each velocity alert, the alert's ``raised_at`` minus the
   send time of the mention that took its key over the campaign's ``min_mentions``
 
-    .venv/bin/python bench/pipeline.py --seconds 20
+    .venv/bin/python bench/pipeline.py --seconds 20               # capacity: as fast as it goes
+    .venv/bin/python bench/pipeline.py --seconds 30 --rate 4000   # latency under a steady load
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ def mention(i: int, rng: random.Random, sent_at: str) -> dict:
     }
 
 
-async def produce(bootstrap: str, seconds: float, seed: int) -> tuple[int, float, dict]:
+async def produce(bootstrap: str, seconds: float, seed: int, rate: float | None) -> tuple[int, float, dict]:
     rng = random.Random(seed)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
@@ -97,6 +98,9 @@ async def produce(bootstrap: str, seconds: float, seed: int) -> tuple[int, float
                 sent_times[(m["platform"], int(now) // 60 * 60)].append(now)
                 futures.append(await producer.send("mentions.raw", orjson.dumps(m)))
             await asyncio.gather(*futures)
+            if rate:
+                # pace the load: latency is only meaningful below the pipeline's capacity
+                await asyncio.sleep(max(start + n / rate - time.time(), 0))
     finally:
         await producer.stop()
     return n, start, sent_times
@@ -122,6 +126,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=20.0, help="how long to produce at full speed")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--rate", type=float, help="mentions/s to produce (default: as fast as possible)")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
     args = ap.parse_args()
 
@@ -155,7 +160,7 @@ def main() -> None:
             stop = asyncio.Event()
             alerts: list[dict] = []
             collector = asyncio.create_task(collect_alerts(bootstrap, stop, alerts))
-            n, start, sent = await produce(bootstrap, args.seconds, args.seed)
+            n, start, sent = await produce(bootstrap, args.seconds, args.seed, args.rate)
             produced_at = time.time()
             print(f"produced {n} mentions in {produced_at - start:.1f} s ({n / (produced_at - start):,.0f}/s)", flush=True)
             while sql(url, "SELECT count() FROM mentions")[0][0] < n:
