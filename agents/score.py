@@ -61,14 +61,14 @@ def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
 _child: dict = {}
 
 
-def _init_child(model_root: str | None) -> None:
+def _init_child() -> None:
     from scoring.campaigns import CampaignMatcher
     from scoring.text import TextScorer
     from streams.broker import die_with_parent
 
     die_with_parent()  # a SIGKILLed worker must not leave its scoring process behind
     logging.basicConfig(level=logging.WARNING)
-    _child["enricher"] = MentionEnricher(TextScorer.load(model_root), CampaignMatcher([]))
+    _child["enricher"] = MentionEnricher(TextScorer.load(), CampaignMatcher([]))
     _child["version"] = -1
 
 
@@ -90,8 +90,7 @@ def _warm() -> bool:
 class ScoringPool:
     """One scoring process (spawned, not forked: the parent runs threads and chdb)."""
 
-    def __init__(self, model_root: str | None = None) -> None:
-        self.model_root = model_root
+    def __init__(self) -> None:
         self.executor = self._new_executor()
         self.campaigns: list[bytes] = []
         self.version = 0
@@ -99,7 +98,7 @@ class ScoringPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_child, initargs=(self.model_root,))
+                                   initializer=_init_child)
 
     async def start(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.executor, _warm)

@@ -18,12 +18,13 @@ from typing import Sequence
 import numpy as np
 
 from schemas.records import TextScores
+from streams.paths import project_home
 
 from .features import HashingFeaturizer
 from .linear import HashedLinearClassifier, default_providers
 from .normalise import normalise, slang_terms
 
-DEFAULT_MODEL_ROOT = Path(__file__).resolve().parent.parent / "onnx"
+DEFAULT_MODEL_ROOT = project_home() / "onnx"
 HEADS = ("sentiment", "toxicity", "intent", "purchase_intent")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
@@ -71,9 +72,12 @@ class TextScorer:
     @classmethod
     def load(cls, model_root: Path | None = None, providers: list[str] | None = None,
              intra_op_threads: int | None = None) -> "TextScorer":
-        root = Path(model_root) if model_root else DEFAULT_MODEL_ROOT
+        """The shipped models, or ``TRUEVOICE_MODEL_ROOT``; ``TRUEVOICE_<HEAD>_MODEL`` swaps one head
+        (e.g. ``TRUEVOICE_SENTIMENT_MODEL`` = a folder written by ``truevoice models export``)."""
+        root = Path(model_root or os.environ.get("TRUEVOICE_MODEL_ROOT") or DEFAULT_MODEL_ROOT)
         provs = providers or default_providers()
-        heads = {h: load_classifier(root / h, provs, intra_op_threads) for h in HEADS if (root / h).is_dir()}
+        dirs = {h: Path(os.environ.get(f"TRUEVOICE_{h.upper()}_MODEL") or root / h) for h in HEADS}
+        heads = {h: load_classifier(d, provs, intra_op_threads) for h, d in dirs.items() if d.is_dir()}
         return cls(heads, root)
 
     def probabilities(self, texts: Sequence[str]) -> tuple[dict[str, np.ndarray], list[str], list[list[str]]]:

@@ -65,7 +65,7 @@ class TrueVoiceApp:
         self.app = faust.App(settings.app_id, **faust_settings(settings))
         self.table = define_windows_table(self.app, settings.window_retention_hours)
         self.view = WindowView(self.table)
-        self.scoring = ScoringPool(settings.model_root)
+        self.scoring = ScoringPool()
         self.registry = CampaignRegistry(on_change=lambda campaigns: self.scoring.set_campaigns(campaigns))
         self.detector = SpikeDetector(self.registry.thresholds, seed=self._seed_history)
         self.alerts_topic = self.app.topic(Topics.ALERTS, key_type=bytes, value_type=bytes,

@@ -31,7 +31,6 @@ class Settings:
     window_flush_seconds: float = 0.5
     window_retention_hours: int = 25
     score_batch_max: int = 2048
-    model_root: str | None = None
     log_level: str = "INFO"
 
     @classmethod
@@ -46,7 +45,6 @@ class Settings:
             partitions=int(_env("PARTITIONS", "2")),
             app_id=_env("APP_ID", "truevoice"),
             log_level=_env("LOG_LEVEL", "INFO"),
-            model_root=_env("MODEL_ROOT"),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -244,3 +244,21 @@ def test_electra_generic_labels_toxicity(checkpoint, tmp_path):
     assert probs.shape == (len(TEXTS), 2)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_allclose(probs, _torch_probs(src, TEXTS, max_length=64), atol=1e-4)
+
+
+def test_text_scorer_serves_an_exported_checkpoint_with_no_other_change(exported, monkeypatch):
+    """TRUEVOICE_SENTIMENT_MODEL swaps the shipped sentiment head for the exported transformer."""
+    from scoring.normalise import normalise
+    from scoring.text import TextScorer
+
+    texts = ["정말 재밌어요 최고의 영화", "완전 쓰레기 영화 시간 아깝다", "ㅋㅋ 배우 연기 좋았음"]
+    shipped = TextScorer.load()
+    monkeypatch.setenv("TRUEVOICE_SENTIMENT_MODEL", str(exported))
+    swapped = TextScorer.load()
+    assert type(swapped.heads["sentiment"]).__name__ == "TransformerClassifier"
+    assert type(swapped.heads["toxicity"]) is type(shipped.heads["toxicity"])
+    want = TransformerClassifier(exported).predict_proba([normalise(t) for t in texts])
+    for s, (neg, pos) in zip(swapped.score(texts), want):
+        assert s.sentiment_probs[1] == 0.0  # a binary checkpoint has no neutral column
+        assert abs(s.sentiment_probs[0] - neg) < 1e-5 and abs(s.sentiment_probs[2] - pos) < 1e-5
+        assert s.sentiment_label == ("positive" if pos > neg else "negative")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,8 @@ if str(ROOT) not in sys.path:
 from scoring.features import FeatureConfig, HashingFeaturizer  # noqa: E402
 from scoring.normalise import normalise, slang_terms  # noqa: E402
 
-DATA = Path("/work/shared/data")
+# The team's data sits beside the checkout (../shared/data); TRUEVOICE_DATA points elsewhere.
+DATA = Path(os.environ.get("TRUEVOICE_DATA") or ROOT.parent / "shared" / "data")
 
 
 def log(*a):

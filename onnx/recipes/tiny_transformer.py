@@ -25,11 +25,14 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import time
 from pathlib import Path
 
-DEFAULT_DATA = Path("/work/shared/data/nsmc/ratings_train.txt.gz")
+# The team's data sits beside the checkout (../shared/data); TRUEVOICE_DATA points elsewhere.
+DEFAULT_DATA = Path(os.environ.get("TRUEVOICE_DATA")
+                    or Path(__file__).resolve().parents[2].parent / "shared" / "data") / "nsmc" / "ratings_train.txt.gz"
 ID2LABEL = {0: "negative", 1: "positive"}  # NSMC: 0 = negative, 1 = positive
 
 
