@@ -119,12 +119,15 @@ class ConsumerLoop:
         self._stopping.set()
         await self.consumer.stop()
 
-    async def lag(self) -> int:
-        """Records not yet committed by this loop's group, by the consumer's fetch highwaters."""
-        total = 0
-        for tp in self.consumer.assignment():
-            hw = self.consumer.highwater(tp)
-            committed = await self.consumer.committed(tp)
-            if hw is not None:
-                total += max(hw - (committed or 0), 0)
-        return total
+    async def caught_up(self, end_offsets: Callable[[list[TopicPartition]], Awaitable[dict[TopicPartition, int]]]) -> bool:
+        """True when this loop holds nothing and has committed up to the topics' end offsets."""
+        if self._pending:
+            return False
+        tps = sorted(self.consumer.assignment())
+        if not tps:
+            return False
+        ends = await end_offsets(tps)
+        for tp in tps:
+            if ends[tp] > (await self.consumer.committed(tp) or 0):
+                return False
+        return True

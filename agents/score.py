@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Sequence
@@ -67,6 +68,8 @@ def _init_child() -> None:
     from streams.broker import die_with_parent
 
     die_with_parent()  # a SIGKILLed worker must not leave its scoring process behind
+    # A terminal's Ctrl-C reaches the whole process group; the worker decides when scoring stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
     _child["enricher"] = MentionEnricher(TextScorer.load(), CampaignMatcher([]))
     _child["version"] = -1

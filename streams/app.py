@@ -107,6 +107,7 @@ class Pipeline(mode.Service):
         self.started_at = time.time()
         self._tasks: list[asyncio.Task] = []
         self.ready = asyncio.Event()
+        self.accepting = True  # False once a clean stop began: new input would not be drained
 
     async def on_start(self) -> None:
         s = self.tv.settings
@@ -165,11 +166,21 @@ class Pipeline(mode.Service):
         log.info("rebuilt windows from ClickHouse: %d (campaign, platform, minute) buckets", len(rows))
 
     async def drain(self, timeout: float = 60.0) -> bool:
-        """Wait until every loop has committed everything on its topics (used before a clean stop)."""
+        """Wait until every loop has committed everything on its topics (before a clean stop).
+
+        Used with the embedded broker, which forgets everything when it stops. End offsets come
+        from the broker (Tansu's ListOffsets under-reports, hence ``tansu_compat``), not from the
+        consumers' last fetch, which may not have seen the newest records yet.
+        """
+        from streams.tansu_compat import true_end_offsets
+
+        self.accepting = False
+        bootstrap = self.tv.settings.bootstrap_servers
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            lags = [await loop.lag() for loop in self.loops]
-            if not any(lags) and all(not loop._pending for loop in self.loops):
+            # in pipeline order, and once more for the first: scoring may still be feeding the sink
+            states = [await loop.caught_up(lambda tps: true_end_offsets(bootstrap, tps)) for loop in self.loops]
+            if all(states) and await self.loops[0].caught_up(lambda tps: true_end_offsets(bootstrap, tps)):
                 return True
             await asyncio.sleep(0.2)
         return False

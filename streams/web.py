@@ -223,6 +223,8 @@ class WebServer(mode.Service):
     # -- ingest ---------------------------------------------------------------------------------
     async def ingest(self, request: web.Request) -> web.Response:
         """POST one mention or a list; each is validated here so the client learns what is wrong."""
+        if not self.tv.pipeline.accepting:
+            return error(503, "TrueVoice is shutting down and accepts no new mentions; retry on another worker")
         body = await self._json_body(request)
         items = body if isinstance(body, list) else [body]
         if not items or len(items) > 10_000:

@@ -51,8 +51,10 @@ class WorkerProcess:
 
     def start(self, timeout: float = 90) -> "WorkerProcess":
         self.log = open(self.log_path, "ab")
+        # its own process group, like a command started from a terminal
         self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", *self.args], env=self.env, cwd=REPO,
-                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                     stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
         wait_until(self._ready, timeout, f"worker ready ({self.log_path})")
         return self
 
@@ -103,10 +105,14 @@ class WorkerProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(30)
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 90) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 90, *, group: bool = False) -> int:
+        """Send ``sig`` (to the whole process group with ``group``, as a terminal's Ctrl-C does)."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
+        if group:
+            os.killpg(self.proc.pid, sig)
+        else:
+            self.proc.send_signal(sig)
         try:
             return self.proc.wait(timeout)
         except subprocess.TimeoutExpired:

@@ -11,6 +11,7 @@ import pytest
 
 from streams.sample import load_sample
 from tests.conftest import REPO, wait_until
+from tests.mentions import make_mentions
 
 SAMPLE_PLATFORMS = Counter(m["platform"] for m in load_sample())
 SAMPLE_SIZE = sum(SAMPLE_PLATFORMS.values())
@@ -39,12 +40,18 @@ def test_up_replays_sample_stops_cleanly_and_restarts_with_everything(worker_fac
     denied = truevoice("sql", "--data-dir", str(up.data_dir), "DROP TABLE mentions")
     assert denied.returncode != 0 and "read-only" in denied.stderr.lower()
 
-    assert up.stop(signal.SIGINT) == 0
+    # accepted a moment before Ctrl-C: the broker keeps topics in memory only, so `up` must
+    # drain them into ClickHouse before it stops
+    late = make_mentions(500, seed=21, prefix="late")
+    status, body = up.post("/api/mentions", late)
+    assert status == 202 and body["accepted"] == len(late)
+    assert up.stop(signal.SIGINT, group=True) == 0  # Ctrl-C in a terminal
     assert not (up.data_dir / "run.json").exists()
 
     again = worker_factory(None, command="up", data_dir=up.data_dir).start()
-    assert again.scalar("SELECT count() FROM mentions FINAL") == SAMPLE_SIZE
-    for platform, n in SAMPLE_PLATFORMS.items():
+    assert again.scalar("SELECT count() FROM mentions FINAL") == SAMPLE_SIZE + len(late)
+    late_platforms = Counter(m["platform"] for m in late)
+    for platform, n in (SAMPLE_PLATFORMS + late_platforms).items():
         wait_until(lambda: brand_wide_counts(again, platform) == n, 60, f"rebuilt windows for {platform}")
     assert again.stop(signal.SIGTERM) == 0
 
