@@ -112,9 +112,6 @@ class ConsumerLoop:
                 except asyncio.TimeoutError:
                     delay = min(delay * 2, 5.0)
 
-    def request_stop(self) -> None:
-        self._stopping.set()
-
     async def stop(self) -> None:
         self._stopping.set()
         await self.consumer.stop()

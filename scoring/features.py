@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Sequence
+import unicodedata
 
 import numpy as np
 
@@ -59,6 +60,17 @@ class FeatureConfig:
     en_lexicon: bool = False  # English lexicon words add the same pos/neg hint tokens
     edge_words: bool = False  # position-tagged features of the last eojeol(s)
     version: int = 1
+    # jamo n-grams (0 = off): character n-grams of the NFKD text, where Hangul syllables are
+    # split into conjoining jamo and compatibility jamo (ㅋ, ㅈㄴ) map onto the same letters, so
+    # 잼/재밌 or 존나/ㅈㄴ share features; hashed with their own salts into the same space
+    jamo_min: int = 0
+    jamo_max: int = 0
+
+    def base(self) -> "FeatureConfig":
+        """The same configuration without the jamo family (its features are a prefix of ours)."""
+        from dataclasses import replace
+
+        return replace(self, jamo_min=0, jamo_max=0) if self.jamo_max else self
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "FeatureConfig":
@@ -100,11 +112,31 @@ class HashingFeaturizer:
         slang = [slang_terms(t, already_normalised=True) for t in norm] if cfg.slang_hints else [[] for _ in norm]
         return self.from_normalised(norm, slang)
 
-    def from_normalised(self, norm: list[str], slang: list[list[str]]) -> Features:
+    def from_normalised(self, norm: list[str], slang: list[list[str]], base: Features | None = None) -> Features:
+        """Features of a batch; ``base`` (features of ``config.base()`` for the same texts, e.g.
+        computed for another head) saves recomputing them when only the jamo family is added."""
         cfg = self.config
-        B = len(norm)
-        # " text " per document, joined by a separator code point
-        body = "\x00".join(" " + t[: cfg.max_chars] + " " for t in norm)
+        if cfg.jamo_max:
+            if base is None:
+                base = self._from_normalised(norm, slang, cfg.base())
+            jid, jm = self.jamo_features(norm)
+            return Features(np.concatenate([base.ids, jid], 1), np.concatenate([base.mask, jm], 1), norm, slang)
+        return self._from_normalised(norm, slang, cfg)
+
+    def jamo_features(self, norm: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        cfg = self.config
+        body = unicodedata.normalize("NFKD", "\x00".join(" " + t[: cfg.max_chars] + " " for t in norm))
+        a, n, sep_cum, doc_of, sub_hash = self._prefix(body)
+        groups = []
+        for k in range(max(cfg.jamo_min, 1), cfg.jamo_max + 1):
+            if n < k:
+                continue
+            l = np.arange(n - k + 1)
+            l = l[(sep_cum[l + k] - sep_cum[l]) == 0]
+            groups.append((doc_of[l], _mix(sub_hash(l, l + k - 1), 300 + k)))
+        return _pack(groups, len(norm))
+
+    def _prefix(self, body: str):
         a = np.frombuffer(body.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
         n = len(a)
         pows_p, pows_q = self._ensure(n + 1)
@@ -115,11 +147,20 @@ class HashingFeaturizer:
         is_sep = a == _SEP
         sep_cum = np.concatenate([[0], np.cumsum(is_sep)])  # separators before i
         doc_of = np.cumsum(is_sep) - is_sep  # doc index of each position (separator: previous doc)
-        groups: list[tuple[np.ndarray, np.ndarray]] = []
 
         def sub_hash(l: np.ndarray, r: np.ndarray) -> np.ndarray:  # inclusive [l, r]
             with np.errstate(over="ignore"):
                 return (S0[r + 1] - S0[l]) * pp[r]
+
+        return a, n, sep_cum, doc_of, sub_hash
+
+    def _from_normalised(self, norm: list[str], slang: list[list[str]], cfg: FeatureConfig) -> Features:
+        B = len(norm)
+        # " text " per document, joined by a separator code point
+        body = "\x00".join(" " + t[: cfg.max_chars] + " " for t in norm)
+        a, n, sep_cum, doc_of, sub_hash = self._prefix(body)
+        is_sep = a == _SEP
+        groups: list[tuple[np.ndarray, np.ndarray]] = []
 
         for k in range(cfg.char_min, cfg.char_max + 1):
             if n < k:
@@ -164,22 +205,27 @@ class HashingFeaturizer:
                     hh.append(self._hint_hash[h])
             if hd:
                 groups.append((np.asarray(hd, np.int64), np.asarray(hh, np.int64)))
-        # pack each document's features contiguously (groups one after another), so the padded
-        # width is the longest document's feature count, not a sum of per-group maxima
-        groups = [(d, h) for d, h in groups if len(d)]
-        if not groups:
-            return Features(np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32), norm, slang)
-        counts = np.stack([np.bincount(d, minlength=B) for d, _ in groups])  # [G, B]
-        offsets = np.cumsum(counts, 0) - counts  # where group g starts inside document b
-        width = int(counts.sum(0).max())
-        ids = np.zeros((B, width), np.int64)
-        mask = np.zeros((B, width), np.float32)
-        for g, (d, h) in enumerate(groups):
-            start = np.cumsum(counts[g]) - counts[g]
-            pos = offsets[g][d] + (np.arange(len(d)) - start[d])
-            ids[d, pos] = h
-            mask[d, pos] = 1.0
+        ids, mask = _pack(groups, B)
         return Features(ids, mask, norm, slang)
+
+
+def _pack(groups: list[tuple[np.ndarray, np.ndarray]], B: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pack each document's features contiguously (groups one after another), so the padded
+    width is the longest document's feature count, not a sum of per-group maxima."""
+    groups = [(d, h) for d, h in groups if len(d)]
+    if not groups:
+        return np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32)
+    counts = np.stack([np.bincount(d, minlength=B) for d, _ in groups])  # [G, B]
+    offsets = np.cumsum(counts, 0) - counts  # where group g starts inside document b
+    width = int(counts.sum(0).max())
+    ids = np.zeros((B, width), np.int64)
+    mask = np.zeros((B, width), np.float32)
+    for g, (d, h) in enumerate(groups):
+        start = np.cumsum(counts[g]) - counts[g]
+        pos = offsets[g][d] + (np.arange(len(d)) - start[d])
+        ids[d, pos] = h
+        mask[d, pos] = 1.0
+    return ids, mask
 
 
 def hash_str(s: str) -> int:

@@ -113,7 +113,11 @@ class TextScorer:
         return groups
 
     def _probabilities(self, norm: list[str], slang: list[list[str]]) -> dict[str, np.ndarray]:
-        feats = {cfg: f.from_normalised(norm, slang) for cfg, f in self._featurizers.items()}
+        # configurations that only add the jamo family reuse their base configuration's pass
+        feats: dict = {}
+        for cfg, f in sorted(self._featurizers.items(), key=lambda kv: kv[0].jamo_max > 0):
+            base = feats.get(cfg.base()) if cfg.jamo_max else None
+            feats[cfg] = f.from_normalised(norm, slang, base)
         out: dict[str, np.ndarray] = {}
         for name, clf in self.heads.items():
             cfg = getattr(clf, "feature_config", None)

@@ -24,6 +24,7 @@ from agents.sink import SINK_TOPICS, SinkAgent, split_by_topic
 from agents.window import WindowCombinerAgent, send_deltas
 from schemas import Campaign, Topics, WindowDelta
 from streams.settings import Settings
+from streams.web import WebServer
 from tables.spikes import SpikeDetector
 from tables.windows import WindowView, define_windows_table
 
@@ -57,7 +58,7 @@ class TrueVoiceApp:
     """Everything one worker process runs, assembled from settings and a ClickHouse store."""
 
     def __init__(self, settings: Settings, store: Any, *, rebuild_windows: bool = False,
-                 seed_campaigns: list[Campaign] | None = None, web: bool = True) -> None:
+                 seed_campaigns: list[Campaign] | None = None) -> None:
         self.settings = settings
         self.store = store
         self.rebuild_windows = rebuild_windows
@@ -81,12 +82,8 @@ class TrueVoiceApp:
 
         self.pipeline = Pipeline(self)
         self.app.service(self.pipeline)
-        self.web = None
-        if web:
-            from streams.web import WebServer
-
-            self.web = WebServer(self)
-            self.app.service(self.web)
+        self.web = WebServer(self)
+        self.app.service(self.web)
 
     def _seed_history(self, key: str, minute: int) -> dict[int, list[float]]:
         return self.view.minutes(key, minute - 60, 60)
@@ -98,7 +95,6 @@ class Pipeline(mode.Service):
     def __init__(self, tv: TrueVoiceApp, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tv = tv
-        s = tv.settings
         self.store_executor = ThreadPoolExecutor(1, thread_name_prefix="clickhouse")
         self.producer: AIOKafkaProducer | None = None
         self.loops: list[ConsumerLoop] = []
@@ -148,7 +144,7 @@ class Pipeline(mode.Service):
             raise
         except Exception:
             log.exception("loop %s crashed; stopping the worker so it can be restarted", loop.name)
-            self.tv.app._crash(RuntimeError(f"loop {loop.name} crashed"))  # type: ignore[attr-defined]
+            await self.tv.app.crash(RuntimeError(f"loop {loop.name} crashed"))
 
     async def publish_campaigns(self, campaigns: list[Campaign]) -> None:
         assert self.producer is not None
