@@ -21,11 +21,12 @@ BatchHandler = Callable[[Sequence[ConsumerRecord]], Awaitable[None]]
 class ConsumerLoop:
     def __init__(self, name: str, bootstrap_servers: str, topics: Sequence[str], group_id: str,
                  handler: BatchHandler, *, max_records: int = 5000, linger_seconds: float = 0.0,
-                 session_timeout_ms: int = 6000) -> None:
+                 in_flight: int = 1, session_timeout_ms: int = 6000) -> None:
         self.name = name
         self.handler = handler
         self.max_records = max_records
         self.linger_seconds = linger_seconds
+        self.in_flight = in_flight
         self.topics = list(topics)
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=bootstrap_servers,
@@ -47,7 +48,7 @@ class ConsumerLoop:
         self._stopping = asyncio.Event()
         self._pending: list[ConsumerRecord] = []
         self._offsets: dict[TopicPartition, int] = {}
-        self._lock = asyncio.Lock()
+        self._running: list[asyncio.Task] = []
 
     async def start(self) -> None:
         loop = self
@@ -78,18 +79,41 @@ class ConsumerLoop:
                 self._pending.extend(part)
                 self._offsets[TopicPartition(tp.topic, tp.partition)] = part[-1].offset + 1
             if self._pending and (len(self._pending) >= self.max_records or loop.time() >= deadline):
-                await self.flush()
+                await self._dispatch()
+
+    async def _dispatch(self) -> None:
+        """Start handling the gathered records; wait while ``in_flight`` batches are running.
+
+        With ``in_flight`` > 1 the next batch is fetched and handed over while the previous one is
+        still being handled (the scoring process never waits for the broker), and commits still
+        happen in batch order: each batch commits only after the one before it did.
+        """
+        records, offsets = self._pending, self._offsets
+        self._pending, self._offsets = [], {}
+        before = self._running[-1] if self._running else None
+        task = asyncio.create_task(self._handle_and_commit(records, offsets, before))
+        self._running.append(task)
+        task.add_done_callback(self._running.remove)
+        while len(self._running) >= self.in_flight:
+            await asyncio.wait([self._running[0]])
+        if task.done():
+            task.result()  # surface a commit failure here rather than in a lost task
+
+    async def _handle_and_commit(self, records: list[ConsumerRecord], offsets: dict[TopicPartition, int],
+                                 before: asyncio.Task | None) -> None:
+        await self._handle_until_done(records)
+        if before is not None:
+            await before
+        await self.consumer.commit(offsets)
+        self.processed += len(records)
+        self.batches += 1
 
     async def flush(self) -> None:
-        async with self._lock:
-            if not self._pending:
-                return
-            records, offsets = self._pending, self._offsets
-            await self._handle_until_done(records)
-            await self.consumer.commit(offsets)
-            self._pending, self._offsets = [], {}
-            self.processed += len(records)
-            self.batches += 1
+        """Handle and commit everything gathered so far (on partition revoke)."""
+        if self._pending:
+            await self._dispatch()
+        if self._running:
+            await asyncio.gather(*self._running)
 
     async def _handle_until_done(self, records: list[ConsumerRecord]) -> None:
         # A batch that fails (ClickHouse down, broker hiccup) is retried, never skipped: the
@@ -113,12 +137,16 @@ class ConsumerLoop:
                     delay = min(delay * 2, 5.0)
 
     async def stop(self) -> None:
+        """Stop without committing what is still being handled (the next owner reads it again)."""
         self._stopping.set()
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)
         await self.consumer.stop()
 
     async def caught_up(self, end_offsets: Callable[[list[TopicPartition]], Awaitable[dict[TopicPartition, int]]]) -> bool:
         """True when this loop holds nothing and has committed up to the topics' end offsets."""
-        if self._pending:
+        if self._pending or self._running:
             return False
         tps = sorted(self.consumer.assignment())
         if not tps:

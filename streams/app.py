@@ -122,7 +122,7 @@ class Pipeline(mode.Service):
         self.combiner = WindowCombinerAgent(self.producer)
         self.loops = [
             ConsumerLoop("score", bootstrap, [Topics.RAW], f"{s.app_id}.score", self.score_agent.handle,
-                         max_records=s.score_batch_max, linger_seconds=0.05),
+                         max_records=s.score_batch_max, linger_seconds=0.05, in_flight=2),
             ConsumerLoop("sink", bootstrap, list(SINK_TOPICS), f"{s.app_id}.sink", self._window_and_sink,
                          max_records=20_000, linger_seconds=s.window_flush_seconds),
         ]
