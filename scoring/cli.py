@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -77,12 +78,14 @@ def cmd_eval(args) -> int:
     from .text import DEFAULT_MODEL_ROOT
 
     root = Path(args.model_root) if args.model_root else DEFAULT_MODEL_ROOT
+    # the folder served for this task: --model, else the TextScorer override, else the shipped one
+    model_dir = Path(args.model or os.environ.get(f"TRUEVOICE_{args.task.upper()}_MODEL") or root / args.task)
     texts, y = _read_tsv(Path(args.file))
     y = np.asarray(y, dtype=int)
     if len(y) == 0:
         raise SystemExit("no labelled rows")
     t0 = time.perf_counter()
-    P = _predict(root / args.task, texts)
+    P = _predict(model_dir, texts)
     dt = time.perf_counter() - t0
     mode = args.task
     if args.task == "sentiment":
@@ -97,7 +100,7 @@ def cmd_eval(args) -> int:
     elif args.task == "toxicity":
         import json as _json
 
-        meta = _json.loads((root / "toxicity" / "model.json").read_text(encoding="utf-8"))
+        meta = _json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
         thr = float(meta.get("threshold", 0.5))
         names = ["clean", "toxic"]
         pred = (P[:, -1] >= thr).astype(int)
@@ -106,11 +109,11 @@ def cmd_eval(args) -> int:
     labels = list(range(len(names)))
     acc = float(accuracy_score(y, pred))
     mf1 = float(f1_score(y, pred, average="macro", labels=labels))
-    print(f"{mode}: {len(y)} rows from {args.file}, {len(y) / dt:,.0f} rows/s")
+    print(f"{mode}: {len(y)} rows from {args.file}, model {model_dir}, {len(y) / dt:,.0f} rows/s")
     print(classification_report(y, pred, labels=labels, target_names=names, digits=4, zero_division=0))
     print("confusion (rows = truth):")
     print(confusion_matrix(y, pred, labels=labels))
-    print(json.dumps({"task": mode, "n": int(len(y)), "accuracy": round(acc, 5), "macro_f1": round(mf1, 5)}))
+    print(json.dumps({"task": args.task, "n": int(len(y)), "accuracy": round(acc, 5), "macro_f1": round(mf1, 5)}))
     return 0
 
 
@@ -149,6 +152,7 @@ def add_models_commands(subparsers) -> None:
     pe.add_argument("task", choices=["sentiment", "toxicity"])
     pe.add_argument("file")
     pe.add_argument("--model-root", default=argparse.SUPPRESS)
+    pe.add_argument("--model", default=None, help="a model folder to evaluate (default: the one served for TASK)")
     pe.set_defaults(func=cmd_eval)
 
     pb = sub.add_parser("bench", help="sentences/s of the whole text model set, end to end")

@@ -490,7 +490,7 @@ onnxruntime (CUDAExecutionProvider when available, else CPU).
 Not measured by the export. Before shipping, measure it on the held-out set:
 
 ```sh
-truevoice models eval {out_dir}
+truevoice models eval {task} YOUR_HELD_OUT.tsv --model {out_dir}
 ```
 """
     (out_dir / "CARD.md").write_text(card, encoding="utf-8")

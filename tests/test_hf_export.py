@@ -262,3 +262,16 @@ def test_text_scorer_serves_an_exported_checkpoint_with_no_other_change(exported
         assert s.sentiment_probs[1] == 0.0  # a binary checkpoint has no neutral column
         assert abs(s.sentiment_probs[0] - neg) < 1e-5 and abs(s.sentiment_probs[2] - pos) < 1e-5
         assert s.sentiment_label == ("positive" if pos > neg else "negative")
+
+
+def test_models_eval_measures_an_exported_model(exported):
+    import subprocess
+    import sys
+
+    data = REPO / "tests" / "data" / "sentiment_binary_small.tsv"
+    out = subprocess.run([sys.executable, "-m", "streams.cli", "models", "eval", "sentiment", str(data),
+                          "--model", str(exported)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"model {exported}" in out.stdout
+    last = json.loads(out.stdout.strip().splitlines()[-1])
+    assert last["task"] == "sentiment" and last["n"] == 12 and 0.0 <= last["accuracy"] <= 1.0

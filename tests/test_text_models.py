@@ -161,12 +161,12 @@ def test_cli_eval_sentiment_binary_and_3class():
     assert p.returncode == 0, p.stderr
     last = json.loads(p.stdout.strip().splitlines()[-1])
     assert set(last) == {"task", "n", "accuracy", "macro_f1"}
-    assert last["task"] == "sentiment-binary" and last["n"] == 12
+    assert last["task"] == "sentiment" and last["n"] == 12
     assert last["accuracy"] >= 0.75
     p = _cli("--model-root", str(DEFAULT_MODEL_ROOT), "eval", "sentiment", str(DATA / "sentiment_3class_small.tsv"))
     assert p.returncode == 0, p.stderr
     last = json.loads(p.stdout.strip().splitlines()[-1])
-    assert last["task"] == "sentiment-3class" and last["n"] == 9
+    assert last["task"] == "sentiment" and last["n"] == 9
     assert 0.0 <= last["macro_f1"] <= 1.0 and last["accuracy"] > 0.34
 
 
