@@ -9,6 +9,7 @@ import orjson
 from pydantic import ValidationError
 
 from schemas import DeadLetter, Mention
+from scoring.privacy import anonymise
 
 RAW_KEEP_BYTES = 64 * 1024
 
@@ -52,7 +53,8 @@ def dead_letter(value: bytes | None, error_type: str, reason: str, topic: str, p
         event_id=hashlib.blake2b(raw, digest_size=16).hexdigest(),
         reason=reason[:2000],
         error_type=error_type,
-        raw=raw[:RAW_KEEP_BYTES].decode("utf-8", errors="replace"),
+        # stored for whoever fixes the producer: personal data goes here no more than anywhere else
+        raw=anonymise(raw[:RAW_KEEP_BYTES].decode("utf-8", errors="replace")),
         raw_size=len(raw),
         source_topic=topic,
         source_partition=partition,

@@ -72,6 +72,8 @@ def test_malformed_records_are_dead_lettered_and_good_ones_land(broker, worker_f
     huge = dict(good[0], post_id="huge", text="가" * 1_000_000)
     wrong_types = dict(good[1], post_id="wrong", author={"id": "a", "followers": "lots"})
     missing = {k: v for k, v in good[2].items() if k not in ("text", "posted_at")}
+    missing["author"] = {"id": "a", "handle": "kim"}
+    missing["url"] = "mailto:jane.doe@example.com 010-1234-5678"
     bad = [b"this is not json {", orjson.dumps(wrong_types), orjson.dumps(missing), orjson.dumps(huge),
            b'{"text": "\xff\xfe broken utf-8"}', orjson.dumps([1, 2, 3])]
     values = [orjson.dumps(m) for m in good[:100]] + bad + [orjson.dumps(m) for m in good[100:]]
@@ -89,4 +91,6 @@ def test_malformed_records_are_dead_lettered_and_good_ones_land(broker, worker_f
     assert "at most 20000 characters" in by_size[len(bad[3])][1]
     assert by_size[len(bad[4])] == ("invalid_utf8", "not valid UTF-8: byte 0xff at position 10")
     assert by_size[len(bad[5])][0] == "not_object"
+    stored = worker.scalar("SELECT raw FROM deadletter FINAL WHERE error_type = 'invalid' AND raw LIKE '%mailto%'")
+    assert "j***@example.com" in stored and "jane.doe" not in stored and "010-1234-5678" not in stored
     assert worker.get("/health") == {"status": "ok"}
