@@ -76,9 +76,9 @@ def _init_child() -> None:
 
 
 def _score_in_child(values: list[bytes | None], metas: list[RecordMeta], version: int,
-                    campaigns: list[bytes] | None) -> tuple[list[Encoded], list[Encoded]]:
+                    campaigns: list[bytes]) -> tuple[list[Encoded], list[Encoded]]:
     enricher: MentionEnricher = _child["enricher"]
-    if version != _child["version"] and campaigns is not None:
+    if version != _child["version"]:
         from scoring.campaigns import CampaignMatcher
 
         enricher.set_matcher(CampaignMatcher([Campaign.loads(c) for c in campaigns]))
@@ -91,40 +91,40 @@ def _warm() -> bool:
 
 
 class ScoringPool:
-    """One scoring process (spawned, not forked: the parent runs threads and chdb)."""
+    """Scoring processes (spawned, not forked: the parent runs threads and chdb).
 
-    def __init__(self) -> None:
+    Every call carries the campaign list (a few KB) and its version, so each process rebuilds
+    its matcher when the campaigns changed, whichever process a batch lands on.
+    """
+
+    def __init__(self, processes: int = 1) -> None:
+        self.processes = processes
         self.executor = self._new_executor()
         self.campaigns: list[bytes] = []
         self.version = 0
-        self._sent_version = -1
 
     def _new_executor(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+        return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_init_child)
 
     async def start(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(self.executor, _warm)
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self.executor, _warm) for _ in range(self.processes)))
 
     def set_campaigns(self, campaigns: Sequence[Campaign]) -> None:
         self.campaigns = [c.dumps() for c in campaigns]
         self.version += 1
 
     async def score(self, values: list[bytes | None], metas: list[RecordMeta]) -> tuple[list[Encoded], list[Encoded]]:
-        campaigns = self.campaigns if self._sent_version != self.version else None
-        version = self.version
         try:
-            result = await asyncio.get_running_loop().run_in_executor(
-                self.executor, _score_in_child, values, metas, version, campaigns)
+            return await asyncio.get_running_loop().run_in_executor(
+                self.executor, _score_in_child, values, metas, self.version, self.campaigns)
         except BrokenProcessPool:
-            # The scoring process died (out of memory, a crash in native code): start a new one;
+            # A scoring process died (out of memory, a crash in native code): start new ones;
             # the loop retries the batch, which was not committed.
-            log.error("the scoring process died; starting a new one")
+            log.error("a scoring process died; starting new ones")
             self.executor = self._new_executor()
-            self._sent_version = -1
             raise
-        self._sent_version = version
-        return result
 
     def shutdown(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)

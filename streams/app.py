@@ -66,7 +66,7 @@ class TrueVoiceApp:
         self.app = faust.App(settings.app_id, **faust_settings(settings))
         self.table = define_windows_table(self.app, settings.window_retention_hours)
         self.view = WindowView(self.table)
-        self.scoring = ScoringPool()
+        self.scoring = ScoringPool(settings.score_processes)
         self.registry = CampaignRegistry(on_change=lambda campaigns: self.scoring.set_campaigns(campaigns))
         self.detector = SpikeDetector(self.registry.thresholds, seed=self._seed_history)
         self.alerts_topic = self.app.topic(Topics.ALERTS, key_type=bytes, value_type=bytes,
@@ -122,7 +122,7 @@ class Pipeline(mode.Service):
         self.combiner = WindowCombinerAgent(self.producer)
         self.loops = [
             ConsumerLoop("score", bootstrap, [Topics.RAW], f"{s.app_id}.score", self.score_agent.handle,
-                         max_records=s.score_batch_max, linger_seconds=0.05, in_flight=2),
+                         max_records=s.score_batch_max, linger_seconds=0.05, in_flight=s.score_processes + 1),
             ConsumerLoop("sink", bootstrap, list(SINK_TOPICS), f"{s.app_id}.sink", self._window_and_sink,
                          max_records=20_000, linger_seconds=s.window_flush_seconds),
         ]

@@ -31,6 +31,7 @@ class Settings:
     window_flush_seconds: float = 0.5
     window_retention_hours: int = 25
     score_batch_max: int = 2048
+    score_processes: int = 1
     log_level: str = "INFO"
 
     @classmethod
@@ -45,6 +46,7 @@ class Settings:
             partitions=int(_env("PARTITIONS", "2")),
             app_id=_env("APP_ID", "truevoice"),
             log_level=_env("LOG_LEVEL", "INFO"),
+            score_processes=int(_env("SCORE_PROCESSES", "1")),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
