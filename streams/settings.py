@@ -46,7 +46,8 @@ class Settings:
             partitions=int(_env("PARTITIONS", "2")),
             app_id=_env("APP_ID", "truevoice"),
             log_level=_env("LOG_LEVEL", "INFO"),
-            score_processes=int(_env("SCORE_PROCESSES", "1")),
+            # one scoring process per core (up to 4): scoring is the CPU-heavy stage
+            score_processes=int(_env("SCORE_PROCESSES", str(min(os.cpu_count() or 1, 4)))),
         )
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 

@@ -205,3 +205,24 @@ def test_uneven_lengths_are_grouped_without_changing_scores(scorer):
         assert r.sentiment == pytest.approx(alone.sentiment, abs=1e-5)
         assert r.intent == alone.intent
         assert r.purchase_intent == pytest.approx(alone.purchase_intent, abs=1e-5)
+
+
+def test_jamo_features_extend_the_shared_pass():
+    from scoring.features import _mix
+
+    base_cfg = FeatureConfig(en_lexicon=True)
+    cfg = FeatureConfig(en_lexicon=True, jamo_min=3, jamo_max=5)
+    assert cfg.base() == base_cfg and base_cfg.base() is base_cfg
+    assert FeatureConfig.from_dict(base_cfg.to_dict()) == base_cfg  # old model.json files: jamo off
+    texts = ["잼 ㅋㅋ", "재미없다"]
+    b = HashingFeaturizer(base_cfg)(texts)
+    j = HashingFeaturizer(cfg)(texts)
+    w = b.ids.shape[1]
+    assert np.array_equal(j.ids[:, :w], b.ids) and np.array_equal(j.mask[:, :w], b.mask)
+    # reusing a precomputed base pass gives the same features
+    j2 = HashingFeaturizer(cfg).from_normalised(b.normalised, b.slang, b)
+    assert np.array_equal(j2.ids, j.ids) and np.array_equal(j2.mask, j.mask)
+    # 잼 and 재미 share the jamo 3-gram " ㅈㅐ" (space, choseong ㅈ, jungseong ㅐ)
+    h = int(_mix(np.array([hash_str(" \u110c\u1162")], np.uint64), 303)[0])
+    for row in range(2):
+        assert h in set(j.ids[row][j.mask[row] > 0].tolist())
