@@ -101,6 +101,23 @@ def _query_error(exc: Exception) -> Exception:
 # --------------------------------------------------------------------------- SQL splitting
 
 
+def _quote_close(sql: str, i: int) -> int:
+    """Index of the quote closing the one at ``i`` (\\-escapes and doubled quotes skipped), or len(sql)."""
+    quote, j, n = sql[i], i + 1, len(sql)
+    while j < n:
+        c = sql[j]
+        if c == "\\":
+            j += 2
+            continue
+        if c == quote:
+            if j + 1 < n and sql[j + 1] == quote:  # doubled quote
+                j += 2
+                continue
+            return j
+        j += 1
+    return n
+
+
 def split_statements(sql: str) -> list[str]:
     """Split a script on top-level ``;``, ignoring ``;`` inside quotes and comments.
 
@@ -128,19 +145,7 @@ def split_statements(sql: str) -> list[str]:
             i = j
             continue
         if ch in ("'", '"', "`"):
-            j = i + 1
-            while j < n:
-                c = sql[j]
-                if c == "\\":
-                    j += 2
-                    continue
-                if c == ch:
-                    if j + 1 < n and sql[j + 1] == ch:  # doubled quote
-                        j += 2
-                        continue
-                    break
-                j += 1
-            j = min(j + 1, n)
+            j = min(_quote_close(sql, i) + 1, n)
             buf.append(sql[i:j])
             has_code = True
             i = j
@@ -196,18 +201,7 @@ def _tokens(sql: str) -> list[tuple[str, str]]:
             j = sql.find("*/", i + 2)
             i = n if j < 0 else j + 2
         elif ch in ("'", '"', "`"):
-            j = i + 1
-            while j < n:
-                c = sql[j]
-                if c == "\\":
-                    j += 2
-                    continue
-                if c == ch:
-                    if j + 1 < n and sql[j + 1] == ch:
-                        j += 2
-                        continue
-                    break
-                j += 1
+            j = _quote_close(sql, i)
             out.append(("str" if ch == "'" else "word", sql[i + 1:j]))
             i = j + 1
         elif ch.isalnum() or ch == "_" or ch == "$" or ord(ch) > 127:
