@@ -99,6 +99,7 @@ class Pipeline(mode.Service):
         self.producer: AIOKafkaProducer | None = None
         self.loops: list[ConsumerLoop] = []
         self.score_agent: ScoreAgent | None = None
+        self.combiner: WindowCombinerAgent | None = None
         self.sink_agent = SinkAgent(tv.store, self.store_executor)
         self.started_at = time.time()
         self._tasks: list[asyncio.Task] = []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from schemas import WindowDelta
 
@@ -85,8 +86,6 @@ _EPOCH_CACHE: dict[str, float] = {}
 def _epoch(value: str) -> float:
     # posted_at arrives as the ISO text ScoredMention.dumps wrote ("...Z"); parsing is the
     # combiner's hottest line, and one minute's mentions share a prefix, so cache per minute.
-    from datetime import datetime
-
     prefix = value[:16]
     base = _EPOCH_CACHE.get(prefix)
     if base is None:

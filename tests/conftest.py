@@ -121,6 +121,20 @@ class WorkerProcess:
             raise AssertionError(f"worker did not stop on signal {sig}:\n{self.log_path.read_text()[-4000:]}")
 
 
+def worker_env(broker: EmbeddedBroker | None, data_dir: Path, web_port: int) -> dict[str, str]:
+    """The environment of a worker under test: its own data dir, port and broker.
+
+    Model choices pass through (to run the suite over other models); the rest is the test's.
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("TRUEVOICE_") or k in ("TRUEVOICE_MODEL_ROOT", "TRUEVOICE_ORT_THREADS")}
+    env.update(TRUEVOICE_DATA_DIR=str(data_dir), TRUEVOICE_WEB_PORT=str(web_port), TRUEVOICE_LOG_LEVEL="INFO",
+               PYTHONUNBUFFERED="1")
+    if broker is not None:
+        env["TRUEVOICE_BROKER_URL"] = broker.url
+    return env
+
+
 @pytest.fixture
 def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
@@ -129,13 +143,7 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
              data_dir: Path | None = None, web_port: int | None = None) -> WorkerProcess:
         data_dir = data_dir or tmp_path / "data"
         web_port = web_port or free_port()
-        # Model choices pass through (to run the suite over other models); the rest is the test's.
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith("TRUEVOICE_") or k in ("TRUEVOICE_MODEL_ROOT", "TRUEVOICE_ORT_THREADS")}
-        env.update(TRUEVOICE_DATA_DIR=str(data_dir), TRUEVOICE_WEB_PORT=str(web_port), TRUEVOICE_LOG_LEVEL="INFO",
-                   PYTHONUNBUFFERED="1")
-        if broker is not None:
-            env["TRUEVOICE_BROKER_URL"] = broker.url
+        env = worker_env(broker, data_dir, web_port)
         w = WorkerProcess([command, *(extra or [])], env, data_dir, web_port, tmp_path / f"{command}-{len(started)}.log")
         started.append(w)
         return w

@@ -9,20 +9,16 @@ import aiohttp
 import pytest
 
 from streams.broker import EmbeddedBroker, free_port
-from tests.conftest import WorkerProcess, wait_until
+from tests.conftest import WorkerProcess, wait_until, worker_env
 from tests.mentions import make_mentions
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    import os
-
     tmp = tmp_path_factory.mktemp("api")
     with EmbeddedBroker() as broker:
         port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TRUEVOICE_")
-               or k in ("TRUEVOICE_MODEL_ROOT", "TRUEVOICE_ORT_THREADS")}
-        env.update(TRUEVOICE_BROKER_URL=broker.url, TRUEVOICE_DATA_DIR=str(tmp / "data"), TRUEVOICE_WEB_PORT=str(port))
+        env = worker_env(broker, tmp / "data", port)
         worker = WorkerProcess(["worker"], env, tmp / "data", port, tmp / "worker.log").start()
         try:
             yield worker
