@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Protocol, Sequence
 
 from schemas import Mention, ScoredMention, TextScores
-from scoring.privacy import anonymise
+from scoring.privacy import Anonymiser
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -59,9 +59,13 @@ def credibility(mention: Mention) -> float:
 
 
 class MentionEnricher:
-    def __init__(self, scorer: BatchTextScorer, matcher: CampaignMatching) -> None:
+    """``anonymiser`` (keyed with the deployment's salt) replaces personal data in the text and
+    pseudonymises ``author.id`` and ``author.handle`` before anything leaves this class."""
+
+    def __init__(self, scorer: BatchTextScorer, matcher: CampaignMatching, anonymiser: Anonymiser) -> None:
         self.scorer = scorer
         self.matcher = matcher
+        self.anonymiser = anonymiser
 
     def set_matcher(self, matcher: CampaignMatching) -> None:
         self.matcher = matcher
@@ -71,6 +75,7 @@ class MentionEnricher:
             return []
         now = datetime.now(timezone.utc)
         # Personal data goes first: nothing downstream (models, topics, ClickHouse) sees it.
+        anonymise = self.anonymiser
         texts = [anonymise(m.text) for m in mentions]
         scores, normalised, slang = self.scorer.analyse(texts)
         out = []
@@ -78,7 +83,9 @@ class MentionEnricher:
         for m, text, norm, terms, s in zip(mentions, texts, normalised, slang, scores):
             cred = credibility(m)
             data = dict(m.__dict__)  # keeps nested models; model_dump would turn them into dicts
+            a = m.author
             data.update(
+                author=a.model_copy(update={"id": anonymise.author_id(a.id), "handle": anonymise.handle(a.handle)}),
                 text=text,
                 text_normalised=norm,
                 lang=m.lang or detect_lang(text),

@@ -41,7 +41,8 @@ def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
         if isinstance(parsed, Mention):
             mentions.append(parsed)
         else:
-            letter = dead_letter(value, parsed[0], parsed[1], topic, partition, offset, ts)
+            letter = dead_letter(value, parsed[0], parsed[1], topic, partition, offset, ts,
+                                 anonymiser=enricher.anonymiser)
             letters.append((letter.event_id.encode(), letter.dumps()))
     try:
         return [(m.event_id.encode(), m.dumps()) for m in enricher.enrich(mentions)], letters
@@ -53,7 +54,7 @@ def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
             scored.extend((s.event_id.encode(), s.dumps()) for s in enricher.enrich([m]))
         except Exception as exc:  # noqa: BLE001
             letter = dead_letter(m.dumps(), "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}",
-                                 Topics.RAW, -1, -1)
+                                 Topics.RAW, -1, -1, anonymiser=enricher.anonymiser)
             letters.append((letter.event_id.encode(), letter.dumps()))
     return scored, letters
 
@@ -62,8 +63,9 @@ def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
 _child: dict = {}
 
 
-def _init_child() -> None:
+def _init_child(salt: bytes) -> None:
     from scoring.campaigns import CampaignMatcher
+    from scoring.privacy import Anonymiser
     from scoring.text import TextScorer
     from streams.broker import die_with_parent
 
@@ -71,7 +73,7 @@ def _init_child() -> None:
     # A terminal's Ctrl-C reaches the whole process group; the worker decides when scoring stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
-    _child["enricher"] = MentionEnricher(TextScorer.load(), CampaignMatcher([]))
+    _child["enricher"] = MentionEnricher(TextScorer.load(), CampaignMatcher([]), Anonymiser(salt))
     _child["version"] = -1
 
 

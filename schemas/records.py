@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime, timezone
 from typing import Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 Platform = Literal[
     "twitter", "instagram", "youtube", "tiktok", "facebook", "reddit", "threads",
@@ -17,6 +19,25 @@ Platform = Literal[
 PLATFORMS: tuple[str, ...] = Platform.__args__  # type: ignore[attr-defined]
 
 MAX_TEXT_CHARS = 20_000
+
+# Control characters are stripped from every string of a Mention and its Author: C0 controls
+# except tab, line feed and carriage return, DEL and C1 controls (U+0080-U+009F). They carry no
+# meaning in a post, and downstream code must never meet them (a NUL was once a document
+# separator). Lone surrogates (U+D800-U+DFFF) never get this far: pydantic refuses them
+# (``string_unicode``), as orjson does when parsing.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
+
+
+def strip_controls(value: str) -> str:
+    """``value`` without the control characters listed above (the same object when it has none)."""
+    return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+
+
+def _stripped(value: str, required: bool) -> str:
+    out = strip_controls(value)
+    if required and value and not out:
+        raise PydanticCustomError("control_characters", "holds nothing but control characters")
+    return out
 
 
 def _utc(value: datetime) -> datetime:
@@ -36,12 +57,19 @@ class Record(BaseModel):
 
 
 class Author(Record):
+    """Control characters are stripped from ``id`` and ``handle`` (see ``strip_controls``)."""
+
     id: str = Field(min_length=1, max_length=256)
     handle: str = Field(default="", max_length=256)
     created_at: date | None = Field(default=None, description="date the account was created")
     followers: int = Field(default=0, ge=0)
     following: int = Field(default=0, ge=0)
     verified: bool = False
+
+    @field_validator("id", "handle")
+    @classmethod
+    def _no_controls(cls, value: str, info) -> str:
+        return _stripped(value, info.field_name == "id")
 
 
 class Engagement(Record):
@@ -52,11 +80,15 @@ class Engagement(Record):
 
 
 class Mention(Record):
-    """A raw mention as collected from a platform (topic ``mentions.raw``)."""
+    """A raw mention as collected from a platform (topic ``mentions.raw``).
+
+    Control characters (C0 but tab/LF/CR, DEL, C1) are stripped from every
+    string field; a ``text``, ``post_id`` or ``author.id`` left empty by that fails validation."""
 
     event_id: str = Field(
         default="", max_length=128,
-        description="stable id used for de-duplication; derived from platform and post id when empty",
+        description="stable id used for de-duplication, always derived from platform and post id "
+                    "(event_id_for); a value supplied by the caller is ignored",
     )
     platform: Platform
     post_id: str = Field(min_length=1, max_length=256)
@@ -76,10 +108,20 @@ class Mention(Record):
     def _as_utc(cls, value: datetime | None) -> datetime | None:
         return None if value is None else _utc(value)
 
+    @field_validator("post_id", "url", "text", "lang", "brand")
+    @classmethod
+    def _no_controls(cls, value: str, info) -> str:
+        return _stripped(value, info.field_name in ("text", "post_id"))
+
+    @field_validator("media_urls", "hashtags")
+    @classmethod
+    def _no_controls_in_list(cls, value: list[str]) -> list[str]:
+        return [strip_controls(v) for v in value]
+
     @model_validator(mode="after")
     def _fill_ids(self) -> "Mention":
-        if not self.event_id:
-            self.event_id = event_id_for(self.platform, self.post_id)
+        # never the caller's: an id chosen by a client would overwrite another post's row
+        self.event_id = event_id_for(self.platform, self.post_id)
         if self.collected_at is None:
             self.collected_at = self.posted_at
         return self

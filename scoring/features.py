@@ -24,8 +24,14 @@ from .normalise import lexicon_hints, normalise, slang_hints, slang_terms
 _P = 0x100000001B3  # FNV prime (odd, so invertible mod 2**64)
 _Q = pow(_P, -1, 2**64)
 _M64 = 2**64 - 1
-_SEP = 0  # separator code point between texts of a batch
+_SEP = 0  # separator code point between texts of a batch (a NUL inside a text becomes a space)
 _SPACE = 32
+
+
+def _join(norm: Sequence[str], max_chars: int) -> str:
+    """``" text "`` per document, joined by the separator. The separator is taken out of every
+    text first, so no input can split a document in two (or shift the rows of the batch)."""
+    return "\x00".join(" " + t[:max_chars].replace("\x00", " ") + " " for t in norm)
 
 
 def _powers(base: int, n: int) -> np.ndarray:
@@ -125,7 +131,8 @@ class HashingFeaturizer:
 
     def jamo_features(self, norm: list[str]) -> tuple[np.ndarray, np.ndarray]:
         cfg = self.config
-        body = unicodedata.normalize("NFKD", "\x00".join(" " + t[: cfg.max_chars] + " " for t in norm))
+        # NFKD never produces U+0000, so the separators of _join stay the only ones
+        body = unicodedata.normalize("NFKD", _join(norm, cfg.max_chars))
         a, n, sep_cum, doc_of, sub_hash = self._prefix(body)
         groups = []
         for k in range(max(cfg.jamo_min, 1), cfg.jamo_max + 1):
@@ -137,7 +144,8 @@ class HashingFeaturizer:
         return _pack(groups, len(norm))
 
     def _prefix(self, body: str):
-        a = np.frombuffer(body.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        # surrogatepass: a lone surrogate is a code point like any other, not an encoding error
+        a = np.frombuffer(body.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
         n = len(a)
         pows_p, pows_q = self._ensure(n + 1)
         pp, pq = pows_p[:n], pows_q[:n]
@@ -156,8 +164,7 @@ class HashingFeaturizer:
 
     def _from_normalised(self, norm: list[str], slang: list[list[str]], cfg: FeatureConfig) -> Features:
         B = len(norm)
-        # " text " per document, joined by a separator code point
-        body = "\x00".join(" " + t[: cfg.max_chars] + " " for t in norm)
+        body = _join(norm, cfg.max_chars)
         a, n, sep_cum, doc_of, sub_hash = self._prefix(body)
         is_sep = a == _SEP
         groups: list[tuple[np.ndarray, np.ndarray]] = []

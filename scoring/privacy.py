@@ -25,15 +25,16 @@ Caught and replaced
   * IPv6 addresses (full, ``::``-compressed, with an embedded IPv4 tail), checked with
     :mod:`ipaddress` so clock times like ``12:30:45`` are left alone -> ``[ip]``.
   * @handles in the text (``@`` not preceded by a letter, digit, ``.``, ``*`` or ``@``, then
-    1-30 of ``[A-Za-z0-9_.]``, not ending in ``.``) -> ``@user_<8 hex>``, a salted BLAKE2b of the
-    lower-cased handle, so the same handle always gets the same token (per salt). Handles listed
+    1-30 of ``[A-Za-z0-9_.]``, not ending in ``.``) -> ``@user_<20 hex>``, the keyed hash (see
+    *Pseudonyms* below) of the lower-cased handle, so the same handle always gets the same token
+    (per salt), the same one as :meth:`Anonymiser.handle` gives an author's handle. Handles listed
     in ``keep_handles`` (brand accounts) are kept. Already hashed tokens are kept, so the function
     is idempotent.
-  * Korean personal names in two patterns -> ``name_<8 hex>`` (salted BLAKE2b of the name):
+  * Korean personal names in two patterns -> ``name_<20 hex>`` (keyed hash of the name):
       - a 2-4 syllable Hangul word that starts with one of the ~100 common surnames
         (``SURNAMES``; two-syllable surnames 남궁, 황보, 제갈, 선우, 독고 included), is not preceded
         by another Hangul syllable, and is followed (optionally after one space) by an honorific:
-        ``고객님``, ``회원님``, ``선생님``, ``씨``, ``님``. ``김민수씨가`` -> ``name_1a2b3c4d씨가``.
+        ``고객님``, ``회원님``, ``선생님``, ``씨``, ``님``. ``김민수씨가`` -> ``name_<20 hex>씨가``.
         Not when the honorific is followed by ``들/발/앗/름/족`` (``님들``, ``씨발``, ``씨앗`` …),
         not when the word is a common noun in ``NOT_NAMES`` (``고객님``, ``사장님``, ``선배님``,
         ``기사님``, ``오빠님`` …) and, before ``씨``, not when the word ends in a syllable that makes
@@ -59,23 +60,38 @@ Speed (2-core machine, 60-90 character mixed Korean/English texts, 5% with PII):
 ``tests/test_privacy.py::test_speed``: ~120k texts/s measured (~60-90k/s when every text holds
 a long digit run or a 님/씨 cue, since those texts take the full scan).
 
-The salt comes from ``TRUEVOICE_ANON_SALT`` (read when the default anonymiser is first used;
-``reset_default()`` re-reads it). The default salt is fine for a demo, not for production.
+Pseudonyms
+  Every token is ``<kind>_`` + the first 20 hex characters (80 bits) of HMAC-SHA256 keyed with
+  the salt over ``<k>:<value>`` (``k`` separates the families, so a name and a handle that are
+  the same string get different tokens):
+
+  ======================  ==============================  ====================================
+  what                    token                           value hashed
+  ======================  ==============================  ====================================
+  author id               ``author_<20 hex>``             the id as given (``a:``)
+  author handle           ``user_<20 hex>``               lower-cased, without a leading ``@``
+  @handle in a text       ``@user_<20 hex>``              as for the author handle (``h:``)
+  name in a text          ``name_<20 hex>``               the name (Latin names lower-cased)
+  ======================  ==============================  ====================================
+
+  80 bits keep accidental collisions away (about one expected in 10^12 distinct values) while
+  the tokens stay short. Without the salt nobody can recompute a token from a guessed name, so
+  the salt is a secret: it is never read here. Whoever builds the :class:`Anonymiser` passes it
+  in (``streams.salt`` decides where it comes from) and injects the instance where it is needed.
 """
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import ipaddress
-import os
 import re
 from collections.abc import Iterable
 
-__all__ = [
-    "Anonymiser", "anonymise", "reset_default", "DEFAULT_SALT", "SURNAMES", "NOT_NAMES",
-]
+from schemas.errors import ConfigurationError
 
-DEFAULT_SALT = "truevoice-default-salt-change-me"
+__all__ = ["Anonymiser", "TOKEN_HEX", "SURNAMES", "NOT_NAMES"]
+
+TOKEN_HEX = 20  # hex characters of every pseudonym (80 bits)
 
 # Common Korean surnames (covering well over 95 % of the population). Rare ones are left out on
 # purpose: each added syllable adds false positives (e.g. 사, 부, 어, 마 start common nouns).
@@ -171,30 +187,50 @@ def _mask(text: str) -> int:
     return m
 
 
-_HASHED_HANDLE = re.compile(r"user_[0-9a-f]{8}")
+_HASHED_HANDLE = re.compile(r"user_[0-9a-f]{%d}" % TOKEN_HEX)
 
 
 class Anonymiser:
-    """Precompiled anonymiser with its own salt (see the module docstring for the rules)."""
+    """Precompiled anonymiser keyed with its own salt (see the module docstring for the rules).
+
+    ``salt`` is required (bytes, or a str taken as UTF-8) and must not be empty; where it comes
+    from is the caller's business (``streams.salt.salt_from``)."""
 
     __slots__ = ("_salt", "_keep", "_cache")
 
-    def __init__(self, salt: str | None = None, keep_handles: Iterable[str] = ()) -> None:
-        if salt is None:
-            salt = os.environ.get("TRUEVOICE_ANON_SALT") or DEFAULT_SALT
-        self._salt = salt.encode()
+    def __init__(self, salt: bytes | str, keep_handles: Iterable[str] = ()) -> None:
+        if isinstance(salt, str):
+            salt = salt.encode()
+        if not isinstance(salt, (bytes, bytearray)) or not salt:
+            raise ConfigurationError("an Anonymiser needs a non-empty salt (bytes)")
+        self._salt = bytes(salt)
         self._keep = frozenset(h.lower().lstrip("@") for h in keep_handles)
         self._cache: dict[str, str] = {}
 
     def token(self, kind: str, value: str) -> str:
-        """8 hex characters of a salted BLAKE2b of ``kind:value`` (stable for one salt)."""
+        """``TOKEN_HEX`` hex characters of HMAC-SHA256(salt, ``kind:value``), stable for one salt."""
         key = kind + ":" + value
         hit = self._cache.get(key)
         if hit is None:
-            hit = hashlib.blake2b(key.encode(), digest_size=4, key=self._salt[:64]).hexdigest()
+            hit = hmac.digest(self._salt, key.encode("utf-8", "surrogatepass"), "sha256").hex()[:TOKEN_HEX]
             if len(self._cache) < 100_000:
                 self._cache[key] = hit
         return hit
+
+    def author_id(self, value: str) -> str:
+        """``author_<20 hex>``; always hashed (a caller-chosen ``author_…`` id is hashed too, so
+        nobody can pose as another author's pseudonym)."""
+        return "author_" + self.token("a", value)
+
+    def handle(self, value: str) -> str:
+        """An author's handle -> ``user_<20 hex>`` (the token its @mentions in texts get); an empty
+        handle stays empty, a handle in ``keep_handles`` is kept."""
+        low = value.strip().lstrip("@").lower()
+        if not low:
+            return ""
+        if low in self._keep:
+            return value
+        return "user_" + self.token("h", low)
 
     def _replace(self, m: re.Match) -> str:
         kind = m.lastgroup
@@ -238,22 +274,3 @@ class Anonymiser:
         return _union(mask).sub(self._replace, text) if mask else text
 
     anonymise = __call__
-
-
-_default: Anonymiser | None = None
-
-
-def reset_default() -> None:
-    """Forget the default anonymiser, so the next call re-reads ``TRUEVOICE_ANON_SALT``."""
-    global _default
-    _default = None
-
-
-def anonymise(text: str) -> str:
-    """Mask e-mails, remove phone numbers and IPs, hash @handles and Korean personal names."""
-    global _default
-    a = _default
-    if a is None:
-        a = _default = Anonymiser()
-    mask = _mask(text)
-    return _union(mask).sub(a._replace, text) if mask else text

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import inspect
 import random
 import re
 import time
 
 import pytest
 
+from schemas.errors import ConfigurationError
 from scoring import privacy
-from scoring.privacy import Anonymiser, anonymise
+from scoring.privacy import TOKEN_HEX, Anonymiser
 
 A = Anonymiser(salt="test-salt")
+HEX = "[0-9a-f]{%d}" % TOKEN_HEX
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -59,7 +64,7 @@ def test_ip_addresses_removed():
 
 def test_handles_hashed_stably_and_case_insensitively():
     out = A("@jimin_0312 이거 봐 @Jimin_0312")
-    toks = re.findall(r"@user_[0-9a-f]{8}", out)
+    toks = re.findall(r"@user_" + HEX, out)
     assert len(toks) == 2 and toks[0] == toks[1]
     assert "jimin" not in out.lower()
     assert A("@yuna.k 안녕").startswith("@user_")
@@ -73,16 +78,60 @@ def test_handles_kept_when_allowed_and_idempotent():
     assert A(once) == once
 
 
-def test_salt_changes_tokens(monkeypatch):
+def test_salt_changes_tokens():
     t1 = Anonymiser(salt="one")("@same")
     t2 = Anonymiser(salt="two")("@same")
     assert t1 != t2
+    assert Anonymiser(salt=b"one")("@same") == t1  # a str salt is its UTF-8 bytes
+
+
+def test_no_default_salt_and_no_environment(monkeypatch):
+    # the salt is injected: nothing here reads TRUEVOICE_ANON_SALT or falls back to a known value
+    with pytest.raises(TypeError):
+        Anonymiser()  # type: ignore[call-arg]
+    for empty in ("", b""):
+        with pytest.raises(ConfigurationError):
+            Anonymiser(salt=empty)
+    assert not hasattr(privacy, "DEFAULT_SALT") and not hasattr(privacy, "anonymise")
+    assert not hasattr(privacy, "reset_default")
+    source = inspect.getsource(privacy)
+    assert "environ" not in source and "getenv" not in source and "import os" not in source
     monkeypatch.setenv("TRUEVOICE_ANON_SALT", "one")
-    privacy.reset_default()
-    try:
-        assert anonymise("@same") == t1
-    finally:
-        privacy.reset_default()
+    assert Anonymiser(salt="two")("@same") != Anonymiser(salt="one")("@same")
+
+
+def test_tokens_are_hmac_sha256_of_the_salt():
+    salt = b"k" * 32
+    a = Anonymiser(salt=salt)
+
+    def mac(msg: str) -> str:
+        return hmac.new(salt, msg.encode(), hashlib.sha256).hexdigest()[:TOKEN_HEX]
+
+    assert a.author_id("12345") == "author_" + mac("a:12345")
+    assert a.handle("@Jimin_0312") == "user_" + mac("h:jimin_0312")
+    assert a("@Jimin_0312 hi") == "@user_" + mac("h:jimin_0312") + " hi"
+    assert a("김민수씨") == "name_" + mac("n:김민수") + "씨"
+    # the families are separated: the same string is a different token as an id and a handle
+    assert a.author_id("jimin")[len("author_"):] != a.handle("jimin")[len("user_"):]
+
+
+def test_author_pseudonyms():
+    a = Anonymiser(salt=b"s" * 32, keep_handles=["@NovaMobile"])
+    assert re.fullmatch("author_" + HEX, a.author_id("UC_x9f"))
+    assert a.author_id("UC_x9f") == a.author_id("UC_x9f") != a.author_id("uc_x9f")  # ids are exact
+    assert a.handle("Jimin") == a.handle("@jimin") == a.handle(" jimin ")  # handles are not
+    assert re.fullmatch("user_" + HEX, a.handle("jimin"))
+    # the author's handle gets the token its @mentions get in texts
+    assert a("@jimin 최고").split()[0] == "@" + a.handle("jimin")
+    assert a.handle("") == "" and a.handle("@") == ""
+    assert a.handle("NovaMobile") == "NovaMobile"  # brand accounts are kept, as in texts
+    # a caller cannot pick a pseudonym: an id that looks hashed is hashed again
+    taken = a.author_id("victim")
+    assert a.author_id(taken) != taken
+    # odd input never raises
+    for odd in ("\x00", "\ud800", "x" * 10_000, "😀"):
+        assert re.fullmatch("author_" + HEX, a.author_id(odd))
+        assert re.fullmatch("user_" + HEX, a.handle(odd))
 
 
 @pytest.mark.parametrize("text, name, rest", [
@@ -95,14 +144,14 @@ def test_salt_changes_tokens(monkeypatch):
 def test_korean_names_with_honorific_hashed(text, name, rest):
     out = A(text)
     assert name not in out
-    assert re.search(r"name_[0-9a-f]{8}" + re.escape(rest), out), out
+    assert re.search(r"name_" + HEX + re.escape(rest), out), out
     assert A(text) == out  # stable
 
 
 def test_korean_names_after_label():
     out = A("환불 신청 이름: 박지성 연락처: 010-1111-2222 / 성함:이영희")
     assert "박지성" not in out and "이영희" not in out and "[phone]" in out
-    assert re.fullmatch(r"환불 신청 이름: name_[0-9a-f]{8} 연락처: \[phone\] / 성함:name_[0-9a-f]{8}", out), out
+    assert re.fullmatch(r"환불 신청 이름: name_" + HEX + r" 연락처: \[phone\] / 성함:name_" + HEX, out), out
     assert "John" not in A("Name: John Smith called")
 
 
@@ -127,6 +176,7 @@ def test_speed():
             "사장님 여기 하루온 선크림 재고 있나요? 고객님들 후기 좋던데"]
     pii = ["문의 010-1234-5678 로 연락주세요 김민수씨", "@jimin_0312 이거 봐봐 jane@example.com 192.168.0.1"]
     texts = [rng.choice(pii) if rng.random() < 0.05 else rng.choice(base) for _ in range(50_000)]
+    anonymise = A.anonymise
     t0 = time.perf_counter()
     for t in texts:
         anonymise(t)

@@ -226,3 +226,71 @@ def test_jamo_features_extend_the_shared_pass():
     h = int(_mix(np.array([hash_str(" \u110c\u1162")], np.uint64), 303)[0])
     for row in range(2):
         assert h in set(j.ids[row][j.mask[row] > 0].tolist())
+
+
+# --- hostile input: nothing a text holds may leak into its neighbours in a batch ----------------
+
+HOSTILE = [
+    "a\x00b", "\x00", "\x00\x00\x00", "앞\x00뒤 존맛 ㅋㅋ", "\x01\x02 제어문자", "끝에 NUL\x00", "\x00처음에",
+    "\uffff\ufffe 비문자", "lone \ud800 surrogate", "\udfff", "\U0010ffff 마지막 코드포인트",
+    "", " ", "\u200b\ufe0f", "😂😂😂", "ㅋ" * 5000, "배송 빠르고 좋아요 " * 400, "a\x00" * 600,
+    "\u0301\u0301 결합문자만", "ＡＢＣ\x00ｘｙｚ", "e\u0301\x00\u0301",
+]
+
+
+def _rows(features):
+    return [sorted(features.ids[i][features.mask[i] > 0].tolist()) for i in range(features.ids.shape[0])]
+
+
+@pytest.mark.parametrize("cfg", [FeatureConfig(), FeatureConfig(en_lexicon=True, edge_words=True),
+                                 FeatureConfig(en_lexicon=True, jamo_min=2, jamo_max=6)])
+def test_featurizer_batch_equals_one_by_one_on_hostile_texts(cfg):
+    f = HashingFeaturizer(cfg)
+    texts = HOSTILE + ["평범한 문장 " + str(i) for i in range(5)]
+    for normalised in (False, True):  # raw normalised texts may still hold a NUL
+        batch = f(texts, normalised=normalised)
+        assert batch.ids.shape[0] == len(texts)
+        rows = _rows(batch)
+        for i, t in enumerate(texts):
+            assert rows[i] == _rows(f([t], normalised=normalised))[0], repr(t[:20])
+
+
+def test_a_nul_is_a_space_to_the_featurizer():
+    f = HashingFeaturizer(FeatureConfig(slang_hints=False))
+    assert _rows(f(["ab\x00cd"], normalised=True)) == _rows(f(["ab cd"], normalised=True))
+
+
+def test_scorer_on_hostile_texts(scorer):
+    together = scorer.score(HOSTILE)
+    assert len(together) == len(HOSTILE)
+    for t, r in zip(HOSTILE, together):
+        alone = scorer.score([t])[0]
+        assert r.sentiment == pytest.approx(alone.sentiment, abs=1e-5), repr(t[:20])
+        assert r.toxicity == pytest.approx(alone.toxicity, abs=1e-5)
+        assert r.purchase_intent == pytest.approx(alone.purchase_intent, abs=1e-5)
+        assert r.intent == alone.intent
+
+
+def test_nul_in_some_texts_scores_in_one_batch_call():
+    scorer = TextScorer.load()  # as the scoring process loads it
+    base = ["이 집 떡볶이 존맛탱 ㅋㅋㅋ 진짜 최고", "최악이다 다시는 안 간다", "이 제품 언제 출시되나요?",
+            "내돈내산 링크 어디서 사요?", "Terrible service, worst experience ever.", "배송 빠르고 좋아요 ㅎㅎ"]
+    texts = []
+    for i in range(200):
+        t = base[i % len(base)] + f" {i}"
+        if i % 7 == 0:
+            t = t.replace(" ", "\x00", 1)
+        if i % 31 == 0:
+            t = "\x00" + t + "\x00"
+        texts.append(t)
+    assert sum("\x00" in t for t in texts) >= 29
+    scores, norm, slang = scorer.analyse(texts)  # one call for the whole batch; it must not raise
+    assert len(scores) == len(norm) == len(slang) == 200
+    for t, s in zip(texts, scores):
+        alone = scorer.analyse([t])[0][0]
+        assert s.sentiment == pytest.approx(alone.sentiment, abs=1e-5)
+        assert s.toxicity == pytest.approx(alone.toxicity, abs=1e-5)
+        assert s.purchase_intent == pytest.approx(alone.purchase_intent, abs=1e-5)
+        assert (s.sentiment_label, s.intent, s.toxic) == (alone.sentiment_label, alone.intent, alone.toxic)
+    # and the text with its NUL scores like the text with a space there
+    assert scores[7].sentiment == pytest.approx(scorer.analyse([texts[7].replace("\x00", " ")])[0][0].sentiment, abs=1e-5)
