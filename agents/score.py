@@ -11,12 +11,16 @@ windows moving on the other core). The child gets raw bytes and returns encoded 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ctypes
 import logging
 import multiprocessing
 import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
@@ -31,31 +35,50 @@ RecordMeta = tuple[str, int, int, int]  # topic, partition, offset, timestamp ms
 Encoded = tuple[bytes, bytes]  # key, value
 
 
+def _letter_kwargs(enricher: MentionEnricher) -> dict:
+    """Whatever ``dead_letter`` takes besides the record (the deployment's anonymiser, when it has one)."""
+    anonymiser = getattr(enricher, "anonymiser", None)
+    return {"anonymiser": anonymiser} if anonymiser is not None else {}
+
+
+def _letter(value: bytes | None, error_type: str, reason: str, meta: RecordMeta, kwargs: dict) -> Encoded:
+    topic, partition, offset, ts = meta
+    if not value:
+        # a null and an empty value are two different faults, and every one of them is its own
+        # record: keyed by where it was, not by its (identical) bytes
+        error_type = "null" if value is None else "empty"
+        reason = "record has no value (null)" if value is None else "record value is empty (0 bytes)"
+    letter = dead_letter(value, error_type, reason, topic, partition, offset, ts, **kwargs)
+    if not value:
+        letter.event_id = hashlib.blake2b(f"{topic}:{partition}:{offset}:{error_type}".encode(),
+                                          digest_size=16).hexdigest()
+    return letter.event_id.encode(), letter.dumps()
+
+
 def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
                   metas: Sequence[RecordMeta]) -> tuple[list[Encoded], list[Encoded]]:
     """Raw record values → (scored records, dead letters), both encoded for their topics."""
     mentions: list[Mention] = []
+    sources: list[tuple[bytes | None, RecordMeta]] = []
     letters: list[Encoded] = []
-    for value, (topic, partition, offset, ts) in zip(values, metas):
+    kwargs = _letter_kwargs(enricher)
+    for value, meta in zip(values, metas):
         parsed = parse_mention(value)
         if isinstance(parsed, Mention):
             mentions.append(parsed)
+            sources.append((value, meta))
         else:
-            letter = dead_letter(value, parsed[0], parsed[1], topic, partition, offset, ts,
-                                 anonymiser=enricher.anonymiser)
-            letters.append((letter.event_id.encode(), letter.dumps()))
+            letters.append(_letter(value, parsed[0], parsed[1], meta, kwargs))
     try:
         return [(m.event_id.encode(), m.dumps()) for m in enricher.enrich(mentions)], letters
     except Exception:  # noqa: BLE001 - find the one record that breaks the batch, keep the rest
         log.exception("batch scoring failed; scoring %d mentions one by one", len(mentions))
     scored: list[Encoded] = []
-    for m in mentions:
+    for m, (value, meta) in zip(mentions, sources):
         try:
             scored.extend((s.event_id.encode(), s.dumps()) for s in enricher.enrich([m]))
-        except Exception as exc:  # noqa: BLE001
-            letter = dead_letter(m.dumps(), "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}",
-                                 Topics.RAW, -1, -1, anonymiser=enricher.anonymiser)
-            letters.append((letter.event_id.encode(), letter.dumps()))
+        except Exception as exc:  # noqa: BLE001 - the record's fault: dead-lettered where it came from
+            letters.append(_letter(value, "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}", meta, kwargs))
     return scored, letters
 
 
@@ -63,17 +86,36 @@ def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
 _child: dict = {}
 
 
-def _init_child(salt: bytes) -> None:
+@dataclass(frozen=True)
+class ScorerConfig:
+    """What a scoring process needs to build its enricher (picklable: it crosses a spawn)."""
+
+    salt: bytes
+    model_root: Path | None = None
+    model_overrides: Mapping[str, Path] = field(default_factory=dict)
+    ort_threads: int | None = None
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (no orphans after a crash)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def _init_child(config: ScorerConfig) -> None:
     from scoring.campaigns import CampaignMatcher
     from scoring.privacy import Anonymiser
     from scoring.text import TextScorer
-    from streams.broker import die_with_parent
 
-    die_with_parent()  # a SIGKILLed worker must not leave its scoring process behind
+    _die_with_parent()  # a SIGKILLed worker must not leave its scoring process behind
     # A terminal's Ctrl-C reaches the whole process group; the worker decides when scoring stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING)
-    _child["enricher"] = MentionEnricher(TextScorer.load(), CampaignMatcher([]), Anonymiser(salt))
+    scorer = TextScorer.load(config.model_root, intra_op_threads=config.ort_threads,
+                             overrides=config.model_overrides)
+    _child["enricher"] = MentionEnricher(scorer, CampaignMatcher([]), Anonymiser(config.salt))
     _child["version"] = -1
 
 
@@ -99,7 +141,8 @@ class ScoringPool:
     its matcher when the campaigns changed, whichever process a batch lands on.
     """
 
-    def __init__(self, processes: int = 1) -> None:
+    def __init__(self, config: ScorerConfig, processes: int = 1) -> None:
+        self.config = config
         self.processes = processes
         self.executor = self._new_executor()
         self.campaigns: list[bytes] = []
@@ -107,7 +150,7 @@ class ScoringPool:
 
     def _new_executor(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_child)
+                                   initializer=_init_child, initargs=(self.config,))
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

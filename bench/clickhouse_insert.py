@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from schemas.records import PLATFORMS, ScoredMention  # noqa: E402
-from streams.clickhouse_store import ClickHouseStore  # noqa: E402
+from tables.clickhouse.store import ClickHouseStore  # noqa: E402
 
 TEXTS = ["존맛 ㅋㅋ 내돈내산 후기", "배송 너무 늦어요 ㅠㅠ 별로", "개이득 할인 중!!", "This is great, love it", "그냥 그래요"]
 LABELS = ["negative", "neutral", "positive"]

@@ -13,26 +13,30 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from schemas.records import TextScores
-from streams.paths import project_home
-
 from .features import HashingFeaturizer
 from .linear import HashedLinearClassifier, default_providers
 from .normalise import normalise, slang_terms
 
-DEFAULT_MODEL_ROOT = project_home() / "onnx"
+
+
+def default_model_root() -> Path:
+    """The shipped models: package data of an installed wheel, or the checkout's ``onnx/``."""
+    packaged = Path(__file__).resolve().parent / "models"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "onnx"
+
+
+DEFAULT_MODEL_ROOT = default_model_root()
 HEADS = ("sentiment", "toxicity", "intent", "purchase_intent")
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 
 def default_threads() -> int:
-    env = os.environ.get("TRUEVOICE_ORT_THREADS")
-    if env:
-        return max(1, int(env))
+    # on a small machine the scoring processes already use every core
     return 1 if (os.cpu_count() or 1) <= 4 else 2
 
 
@@ -71,12 +75,12 @@ class TextScorer:
 
     @classmethod
     def load(cls, model_root: Path | None = None, providers: list[str] | None = None,
-             intra_op_threads: int | None = None) -> "TextScorer":
-        """The shipped models, or ``TRUEVOICE_MODEL_ROOT``; ``TRUEVOICE_<HEAD>_MODEL`` swaps one head
-        (e.g. ``TRUEVOICE_SENTIMENT_MODEL`` = a folder written by ``truevoice models export``)."""
-        root = Path(model_root or os.environ.get("TRUEVOICE_MODEL_ROOT") or DEFAULT_MODEL_ROOT)
+             intra_op_threads: int | None = None, overrides: Mapping[str, Path] | None = None) -> "TextScorer":
+        """The models under ``model_root`` (default: the shipped ones); ``overrides`` swaps single
+        heads (e.g. ``{"sentiment": <a folder written by truevoice models export>}``)."""
+        root = Path(model_root or DEFAULT_MODEL_ROOT)
         provs = providers or default_providers()
-        dirs = {h: Path(os.environ.get(f"TRUEVOICE_{h.upper()}_MODEL") or root / h) for h in HEADS}
+        dirs = {h: Path((overrides or {}).get(h) or root / h) for h in HEADS}
         heads = {h: load_classifier(d, provs, intra_op_threads) for h, d in dirs.items() if d.is_dir()}
         return cls(heads, root)
 

@@ -19,10 +19,11 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from agents.alerts import DeltaApplier
 from agents.campaigns import CampaignRegistry
 from agents.consumer_loop import ConsumerLoop
-from agents.score import ScoreAgent, ScoringPool
-from agents.sink import SINK_TOPICS, SinkAgent, split_by_topic
+from agents.score import ScoreAgent, ScorerConfig, ScoringPool
+from agents.sink import SINK_TOPICS, SinkAgent, dead_letter_records, send_dead_letters
 from agents.window import WindowCombinerAgent, send_deltas
 from schemas import Campaign, Topics, WindowDelta
+from streams.backlog import BacklogGauge, BacklogLimit
 from streams.settings import Settings
 from streams.web import WebServer
 from tables.spikes import SpikeDetector
@@ -57,7 +58,7 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
 class TrueVoiceApp:
     """Everything one worker process runs, assembled from settings and a ClickHouse store."""
 
-    def __init__(self, settings: Settings, store: Any, *, rebuild_windows: bool = False,
+    def __init__(self, settings: Settings, store: Any, salt: bytes, *, rebuild_windows: bool = False,
                  seed_campaigns: list[Campaign] | None = None) -> None:
         self.settings = settings
         self.store = store
@@ -66,7 +67,9 @@ class TrueVoiceApp:
         self.app = faust.App(settings.app_id, **faust_settings(settings))
         self.table = define_windows_table(self.app, settings.window_retention_hours)
         self.view = WindowView(self.table)
-        self.scoring = ScoringPool(settings.score_processes)
+        self.scoring = ScoringPool(
+            ScorerConfig(salt, settings.model_root, settings.model_overrides, settings.ort_threads),
+            settings.score_processes)
         self.registry = CampaignRegistry(on_change=lambda campaigns: self.scoring.set_campaigns(campaigns))
         self.detector = SpikeDetector(self.registry.thresholds, seed=self._seed_history)
         self.alerts_topic = self.app.topic(Topics.ALERTS, key_type=bytes, value_type=bytes,
@@ -75,10 +78,26 @@ class TrueVoiceApp:
                                       key_serializer="raw", value_serializer="raw")
         self.applier = DeltaApplier(self.view, self.detector, self.alerts_topic)
 
+        deadletter_topic = self.app.topic(Topics.DEADLETTER, key_type=bytes, value_type=bytes,
+                                          key_serializer="raw", value_serializer="raw")
+
         @self.app.agent(deltas_topic, name="truevoice.windows")
         async def apply_deltas(stream: faust.StreamT) -> None:
             async for value in stream:
-                await self.applier.apply(WindowDelta.loads(value))
+                try:
+                    delta = WindowDelta.loads(value)
+                except ValueError as exc:  # a poison delta: dead-lettered, never blocks the table
+                    from aiokafka import ConsumerRecord as _Record
+                    from agents.sink import sink_dead_letter
+
+                    msg = stream.current_event.message
+                    letter = sink_dead_letter(
+                        _Record(msg.topic, msg.partition, msg.offset, int((msg.timestamp or 0) * 1000), 0, None, value,
+                                None, 0, len(value or b""), []),
+                        "invalid_delta", f"{Topics.WINDOW_DELTAS}: {exc}")
+                    await deadletter_topic.send(key=letter.event_id.encode(), value=letter.dumps())
+                    continue
+                await self.applier.apply(delta)
 
         self.pipeline = Pipeline(self)
         self.app.service(self.pipeline)
@@ -105,6 +124,7 @@ class Pipeline(mode.Service):
         self._tasks: list[asyncio.Task] = []
         self.ready = asyncio.Event()
         self.accepting = True  # False once a clean stop began: new input would not be drained
+        self.backlog: BacklogGauge | None = None
 
     async def on_start(self) -> None:
         s = self.tv.settings
@@ -125,18 +145,59 @@ class Pipeline(mode.Service):
             ConsumerLoop("score", bootstrap, [Topics.RAW], f"{s.app_id}.score", self.score_agent.handle,
                          max_records=s.score_batch_max, linger_seconds=0.05, in_flight=s.score_processes + 1),
             ConsumerLoop("sink", bootstrap, list(SINK_TOPICS), f"{s.app_id}.sink", self._window_and_sink,
-                         max_records=20_000, linger_seconds=s.window_flush_seconds),
+                         max_records=20_000, linger_seconds=s.window_flush_seconds, plan_topics=[Topics.SCORED],
+                         dead_letter=lambda records, exc: dead_letter_records(self.producer, records, exc,
+                                                                              self.sink_agent.anonymiser)),
         ]
         await asyncio.gather(*(loop.start() for loop in self.loops))
         for loop in self.loops:
             self._tasks.append(asyncio.create_task(self._run_loop(loop), name=f"loop-{loop.name}"))
+        self.backlog = BacklogGauge(bootstrap, {f"{s.app_id}.score": [Topics.RAW], f"{s.app_id}.sink": [Topics.SCORED]},
+                                    limit=BacklogLimit(s.backlog_limit_seconds, s.backlog_floor_records))
+        await self.backlog.start()
         self.ready.set()
 
+    def problems(self) -> list[str]:
+        """Why this worker is not ready (empty: ready): not started, storage failing, too far behind."""
+        if not self.ready.is_set():
+            return ["starting"]
+        out = [f"{loop.name}: {loop.last_error}" for loop in self.loops if loop.last_error]
+        busy = self.backpressure()
+        if busy:
+            out.append(busy[0])
+        return out
+
+    def backpressure(self) -> tuple[str, int] | None:
+        """(message, Retry-After seconds) while the unprocessed backlog is over its bound, else None."""
+        gauge = self.backlog
+        if gauge is None or not gauge.over_limit:
+            return None
+        return (f"TrueVoice is {gauge.lag} mentions behind (over {gauge.allowed}, about "
+                f"{self.tv.settings.backlog_limit_seconds:g} s of measured capacity); retry later",
+                gauge.retry_after())
+
     async def _window_and_sink(self, records: Sequence[ConsumerRecord]) -> None:
-        """The window combiner and the ClickHouse sink share one fetch and one decode of each record."""
-        by_topic = split_by_topic(records)
-        scored = [orjson.loads(v) for v in by_topic.pop(Topics.SCORED)]
-        await asyncio.gather(self.combiner.handle(scored), self.sink_agent.write(scored, by_topic))
+        """The window combiner and the ClickHouse sink share one fetch and one decode of each record.
+
+        Each stage has its own retry (the loop's RetryPolicy), so a failing stage never makes
+        another run twice: (1) records that do not decode or validate become dead letters;
+        (2) the insert, retried alone while ClickHouse is down or full — records ClickHouse
+        refuses (the data's fault) become dead letters and do not count in the windows either;
+        (3) the batch's window deltas, computed once, sent until acknowledged (a delta sent twice
+        is skipped by its source offset range where it is applied); (4) the dead letters.
+        """
+        retry = next(loop.retry for loop in self.loops if loop.name == "sink")
+        batch = self.sink_agent.decode(records)
+        refused = await retry.run(lambda: self.sink_agent.store_batch(batch), "clickhouse insert")
+        gone = {(d.source_partition, d.source_offset) for d in refused if d.source_topic == Topics.SCORED}
+        counted = [(r, m) for r, m in batch.scored if (r.partition, r.offset) not in gone] if gone else batch.scored
+        deltas = self.combiner.deltas(counted, batch.scored_records)
+        await retry.run(lambda: self.combiner.send(deltas), "window deltas")
+        letters = batch.letters + refused
+        if letters:
+            assert self.producer is not None
+            producer = self.producer
+            await retry.run(lambda: send_dead_letters(producer, letters), "dead letters")
 
     async def _run_loop(self, loop: ConsumerLoop) -> None:
         try:
@@ -190,6 +251,8 @@ class Pipeline(mode.Service):
         for loop in self.loops:
             await loop.stop()
         await self.tv.registry.stop()
+        if self.backlog:
+            await self.backlog.stop()
         if self.producer:
             await self.producer.stop()
         self.tv.scoring.shutdown()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from streams.settings import Settings
@@ -65,12 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     p.set_defaults(func=cmd_sql)
 
-    try:
-        from scoring.cli import add_models_commands
-    except ImportError:  # pragma: no cover - the models package is part of the install
-        pass
-    else:
-        add_models_commands(sub)
+    from streams.models_cli import add_models_commands
+
+    add_models_commands(sub)
     return parser
 
 
@@ -88,9 +84,9 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.broker_port:
-        settings = replace(settings, broker_url=f"kafka://127.0.0.1:{args.broker_port}")
+        settings = settings.replace(broker_url=f"kafka://127.0.0.1:{args.broker_port}")
     else:
-        settings = replace(settings, broker_url=None)
+        settings = settings.replace(broker_url=None)
     _refuse_if_running(settings)
     if args.no_sample:
         return run(settings, embedded=True)
@@ -126,12 +122,13 @@ def _broker(args: argparse.Namespace) -> str:
     url = args.broker_url or (read_state(settings.data_dir) or {}).get("broker_url") or settings.broker_url
     if not url:
         raise SystemExit("error: no broker: start `truevoice up`, or pass --broker-url / set TRUEVOICE_BROKER_URL")
-    return replace(settings, broker_url=url).bootstrap_servers
+    return settings.replace(broker_url=url).bootstrap_servers
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from aiokafka import AIOKafkaProducer
 
+    from schemas import Topics
     from streams.replay import ReplayFileError, count_records, iter_records
     from streams.replay_producer import produce_records
 
@@ -142,13 +139,28 @@ def cmd_replay(args: argparse.Namespace) -> int:
     except ReplayFileError as exc:
         raise SystemExit(f"error: {exc}") from exc
 
+    settings = _settings(args)
+
     async def go() -> int:
+        from streams.backlog import BacklogGauge, BacklogLimit
+        from streams.runner import broker_is_tansu
+
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, max_batch_size=262144,
                                     max_request_size=8 * 1024 * 1024)
         await producer.start()
+        backlog = None
+        if await broker_is_tansu(bootstrap):
+            # the embedded broker keeps only memory: never run further ahead of the worker than
+            # a few seconds of its capacity (what a crash of `up` could lose)
+            backlog = BacklogGauge(bootstrap, {f"{settings.app_id}.score": [Topics.RAW],
+                                               f"{settings.app_id}.sink": [Topics.SCORED]},
+                                   limit=BacklogLimit(settings.backlog_limit_seconds, settings.backlog_floor_records))
+            await backlog.start()
         try:
-            return await produce_records(producer, records, total=total, desc=args.file.name)
+            return await produce_records(producer, records, total=total, desc=args.file.name, backlog=backlog)
         finally:
+            if backlog is not None:
+                await backlog.stop()
             await producer.stop()
 
     try:
@@ -175,8 +187,10 @@ def cmd_topics(args: argparse.Namespace) -> int:
 def cmd_sql(args: argparse.Namespace) -> int:
     import orjson
 
-    from streams.clickhouse_store import ClickHouseStore, QueryError, QueryResult, format_table
+    from schemas.errors import TrueVoiceError
     from streams.runner import read_state
+    from tables.clickhouse.connection import QueryResult
+    from tables.clickhouse.store import ClickHouseStore
 
     settings = _settings(args)
     state = read_state(settings.data_dir)
@@ -196,7 +210,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
         try:
             with ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database) as store:
                 result = store.query(args.query)
-        except QueryError as exc:
+        except TrueVoiceError as exc:
             raise SystemExit(f"error: {exc}") from exc
     if args.json:
         for row in result.rows:
@@ -204,6 +218,22 @@ def cmd_sql(args: argparse.Namespace) -> int:
     else:
         print(format_table(result))
     return 0
+
+
+def format_table(result, *, max_width: int = 60) -> str:
+    """An aligned text table (Hangul counts two columns), long cells clipped, plus a row count."""
+    from tabulate import tabulate
+
+    def cell(value: object) -> object:
+        if isinstance(value, str):
+            value = value.replace("\n", "\\n").replace("\t", "\\t")
+            return value if len(value) <= max_width else value[:max_width - 1] + "…"
+        return value
+
+    table = tabulate([[cell(v) for v in row] for row in result.rows], headers=result.columns,
+                     tablefmt="psql", missingval="NULL", disable_numparse=True)
+    n = len(result.rows)
+    return f"{table}\n{n} row{'s' if n != 1 else ''}"
 
 
 def main(argv: list[str] | None = None) -> int:

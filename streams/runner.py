@@ -9,7 +9,6 @@ import os
 import shutil
 import signal
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -80,17 +79,25 @@ def read_state(data_dir: Path) -> dict | None:
 
 def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = None,
         sample_campaigns: list[Campaign] | None = None) -> int:
+    from schemas.errors import ConfigurationError
     from streams.app import TrueVoiceApp
-    from streams.clickhouse_store import ClickHouseStore
+    from streams.salt import salt_from
+    from tables.clickhouse.store import ClickHouseStore
 
     quiet_libraries(settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        # up creates the salt on first start; a production worker must be given one
+        salt = salt_from(settings.anon_salt.get_secret_value() if settings.anon_salt else None,
+                         settings.data_dir, create=embedded)
+    except ConfigurationError as exc:
+        raise SystemExit(f"error: {exc}") from exc
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     broker = None
     if embedded:
         broker = EmbeddedBroker(port=_port_from(settings.broker_url), log_file=settings.data_dir / "broker.log").start()
-        settings = replace(settings, broker_url=broker.url)
+        settings = settings.replace(broker_url=broker.url)
         # The embedded broker starts empty: RocksDB state from the last run would be ahead of
         # its changelog, so the windows are rebuilt from ClickHouse instead (see README).
         shutil.rmtree(settings.tables_dir, ignore_errors=True)
@@ -103,13 +110,15 @@ def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = N
             log.info("created topics: %s", ", ".join(created))
         if embedded or loop.run_until_complete(broker_is_tansu(settings.bootstrap_servers)):
             tansu_compat.install(settings.bootstrap_servers)
-        store = ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database)
+        store = ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database,
+                                readonly_url=settings.clickhouse_readonly_url, analyst_limits=settings.analyst_limits,
+                                analyst_workers=settings.sql_workers)
         store.migrate()
         seed = store.campaigns() if embedded else []
         if sample_campaigns:
             known = {c.campaign_id for c in seed}
             seed += [c for c in sample_campaigns if c.campaign_id not in known]
-        tv = TrueVoiceApp(settings, store, rebuild_windows=embedded, seed_campaigns=seed)
+        tv = TrueVoiceApp(settings, store, salt, rebuild_windows=embedded, seed_campaigns=seed)
         if sample is not None:
             held = store.count_mentions()
             if held:
@@ -148,7 +157,7 @@ def _replay_when_ready(tv: Any, records: Iterable[dict]) -> None:
         from streams.replay_producer import produce_records
 
         await tv.pipeline.ready.wait()
-        n = await produce_records(tv.pipeline.producer, records, desc="sample")
+        n = await produce_records(tv.pipeline.producer, records, desc="sample", backlog=tv.pipeline.backlog)
         print(f"sample: {n} mentions sent to mentions.raw; they reach ClickHouse within seconds", flush=True)
 
 

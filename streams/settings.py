@@ -1,55 +1,64 @@
-"""Configuration, read from the environment so the same image runs embedded and in production.
+"""Configuration: ONE settings object, built at the top (CLI, worker) and passed down.
 
-Only URLs differ between the two deployments: no broker URL means "start the embedded Tansu
-broker", no ClickHouse URL means "chdb in the data directory".
+Every field can come from a ``TRUEVOICE_<FIELD>`` environment variable (pydantic-settings) or a
+command-line flag. Only URLs differ between the two deployments: no broker URL means "start the
+embedded Tansu broker", no ClickHouse URL means "chdb in the data directory". Nothing below
+this layer reads the environment.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
-ENV_PREFIX = "TRUEVOICE_"
-
-
-def _env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(ENV_PREFIX + name)
-    return value if value not in (None, "") else default
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path = Path("data")
-    broker_url: str | None = None
-    clickhouse_url: str | None = None
+def _default_score_processes() -> int:
+    # one scoring process per core (up to 4): scoring is the CPU-heavy stage
+    return min(os.cpu_count() or 1, 4)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRUEVOICE_", frozen=True, extra="ignore")
+
+    data_dir: Path = Field(Path("data"), description="RocksDB tables, embedded ClickHouse, broker log, salt")
+    broker_url: str | None = Field(None, description="kafka://host:9092 (several: kafka://a:9092;b:9092); unset: embedded Tansu")
+    clickhouse_url: str | None = Field(None, description="http(s)://user:password@host:8123; unset: chdb in the data dir")
+    clickhouse_readonly_url: str | None = Field(None, description="a SELECT-only ClickHouse user for analyst SQL")
     clickhouse_database: str = "truevoice"
     web_host: str = "127.0.0.1"
     web_port: int = 6066
-    partitions: int = 2
+    partitions: int = Field(2, ge=1)
     app_id: str = "truevoice"
+    log_level: str = "INFO"
+    anon_salt: SecretStr | None = Field(None, description="salt of the pseudonyms; unset: <data dir>/anon.salt")
     window_flush_seconds: float = 0.5
     window_retention_hours: int = 25
     score_batch_max: int = 2048
-    score_processes: int = 1
-    log_level: str = "INFO"
+    score_processes: int = Field(default_factory=_default_score_processes, ge=1)
+    ort_threads: int | None = Field(None, ge=1, description="ONNX Runtime intra-op threads (default: 1 on <= 4 cores)")
+    model_root: Path | None = Field(None, description="folder with sentiment/ toxicity/ intent/ purchase_intent/")
+    sentiment_model: Path | None = None
+    toxicity_model: Path | None = None
+    intent_model: Path | None = None
+    purchase_intent_model: Path | None = None
+    backlog_limit_seconds: float = Field(5.0, gt=0, description="ingest and replay wait beyond this backlog")
+    backlog_floor_records: int = Field(20_000, ge=1)
+    sql_timeout_seconds: float = Field(30.0, gt=0, description="max_execution_time of analyst SQL")
+    sql_max_memory_bytes: int = Field(2 * 1024 ** 3, gt=0)
+    sql_max_result_rows: int = Field(100_000, gt=0)
+    sql_workers: int = Field(2, ge=1, description="analyst queries that run at once")
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
-        base = cls(
-            data_dir=Path(_env("DATA_DIR", "data")),
-            broker_url=_env("BROKER_URL"),
-            clickhouse_url=_env("CLICKHOUSE_URL"),
-            clickhouse_database=_env("CLICKHOUSE_DATABASE", "truevoice"),
-            web_host=_env("WEB_HOST", "127.0.0.1"),
-            web_port=int(_env("WEB_PORT", "6066")),
-            partitions=int(_env("PARTITIONS", "2")),
-            app_id=_env("APP_ID", "truevoice"),
-            log_level=_env("LOG_LEVEL", "INFO"),
-            # one scoring process per core (up to 4): scoring is the CPU-heavy stage
-            score_processes=int(_env("SCORE_PROCESSES", str(min(os.cpu_count() or 1, 4)))),
-        )
-        return replace(base, **{k: v for k, v in overrides.items() if v is not None})
+    def from_env(cls, **overrides: Any) -> "Settings":
+        """Environment first, then the flags that were given (None = not given)."""
+        return cls(**{k: v for k, v in overrides.items() if v is not None})
+
+    def replace(self, **changes: Any) -> "Settings":
+        return self.model_copy(update=changes)
 
     @property
     def embedded_clickhouse_url(self) -> str:
@@ -70,3 +79,15 @@ class Settings:
     @property
     def tables_dir(self) -> Path:
         return self.data_dir / "tables"
+
+    @property
+    def model_overrides(self) -> dict[str, Path]:
+        """Model folders that replace a shipped head (e.g. from ``truevoice models export``)."""
+        heads = {"sentiment": self.sentiment_model, "toxicity": self.toxicity_model,
+                 "intent": self.intent_model, "purchase_intent": self.purchase_intent_model}
+        return {h: p for h, p in heads.items() if p is not None}
+
+    @property
+    def analyst_limits(self) -> dict[str, Any]:
+        return {"max_execution_time": self.sql_timeout_seconds, "max_memory_usage": self.sql_max_memory_bytes,
+                "max_result_rows": self.sql_max_result_rows}

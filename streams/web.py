@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import mode
 import orjson
@@ -20,20 +20,30 @@ from agents.validate import describe_validation_error
 from schemas import Campaign, Mention, Topics
 from tables.combiner import window_key
 
-if TYPE_CHECKING:
-    from streams.app import TrueVoiceApp
+
+
+class Worker(Protocol):
+    """What the API reads from the worker that serves it (``streams.app.TrueVoiceApp``)."""
+
+    settings: Any  # streams.settings.Settings
+    store: Any  # tables.clickhouse.store.ClickHouseStore
+    pipeline: Any  # streams.app.Pipeline: producer, loops, problems(), backpressure()
+    view: Any  # tables.windows.WindowView
+    applier: Any  # agents.alerts.DeltaApplier
+    registry: Any  # agents.campaigns.CampaignRegistry
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024 * 1024
 
 
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=orjson.dumps(data, default=str), status=status, content_type="application/json")
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=orjson.dumps(data, default=str), status=status, content_type="application/json",
+                        headers=headers)
 
 
-def error(status: int, message: str, **extra: Any) -> web.Response:
-    return json_response({"error": message, **extra}, status=status)
+def error(status: int, message: str, *, headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
+    return json_response({"error": message, **extra}, status=status, headers=headers)
 
 
 @web.middleware
@@ -84,7 +94,7 @@ class AlertFeed:
 
 
 class WebServer(mode.Service):
-    def __init__(self, tv: "TrueVoiceApp", **kwargs: Any) -> None:
+    def __init__(self, tv: Worker, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.tv = tv
         self.feed = AlertFeed()
@@ -123,12 +133,15 @@ class WebServer(mode.Service):
     async def on_start(self) -> None:
         s = self.tv.settings
         await self.feed.start(s.bootstrap_servers)
-        self.runner = web.AppRunner(self.make_app(), access_log=None)
+        # handler_cancellation: a client that goes away cancels its handler (and its SQL query)
+        self.runner = web.AppRunner(self.make_app(), access_log=None, handler_cancellation=True)
         await self.runner.setup()
         await web.TCPSite(self.runner, s.web_host, s.web_port).start()
         log.info("API on http://%s:%d", s.web_host, s.web_port)
 
     async def on_stop(self) -> None:
+        # running analyst queries are killed first: the HTTP server's cleanup waits for handlers
+        self.tv.store.analyst.close()
         await self.feed.stop()
         if self.runner:
             await self.runner.cleanup()
@@ -145,8 +158,10 @@ class WebServer(mode.Service):
         return json_response({"status": "ok"})
 
     async def ready(self, request: web.Request) -> web.Response:
-        ready = self.tv.pipeline.ready.is_set()
-        return json_response({"ready": ready}, status=200 if ready else 503)
+        """Ready = started, storage taking writes, and the backlog within its bound."""
+        problems = self.tv.pipeline.problems()
+        body = {"ready": not problems, "problems": problems}
+        return json_response(body, status=200 if not problems else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
         p = self.tv.pipeline
@@ -170,17 +185,24 @@ class WebServer(mode.Service):
                                      content_type="application/json") from exc
 
     async def sql(self, request: web.Request) -> web.Response:
-        from streams.clickhouse_store import QueryError, ReadOnlyQueryError
+        """Analyst SQL: checked by the guard, run in its own pool under limits; cancelled when the
+        client goes away (aiohttp cancels the handler, the query is killed)."""
+        from tables.clickhouse.analyst import TooManyQueriesError
+        from tables.clickhouse.connection import ClickHouseUnavailableError, QueryError
+        from tables.clickhouse.guard import UnsafeQueryError
 
         body = await self._json_body(request)
         query = body.get("sql") if isinstance(body, dict) else None
         if not isinstance(query, str) or not query.strip():
             return error(400, 'send {"sql": "SELECT ..."}')
-        loop = asyncio.get_running_loop()
         try:
-            result = await loop.run_in_executor(self.tv.pipeline.store_executor, self.tv.store.query, query)
-        except ReadOnlyQueryError as exc:
+            result = await self.tv.store.analyst.aquery(query)
+        except UnsafeQueryError as exc:
             return error(403, str(exc))
+        except TooManyQueriesError as exc:
+            return error(429, str(exc), headers={"Retry-After": "2"})
+        except ClickHouseUnavailableError as exc:
+            return error(503, f"ClickHouse cannot answer now: {exc}", headers={"Retry-After": "5"})
         except QueryError as exc:
             return error(400, str(exc))
         return json_response({"columns": result.columns, "rows": result.rows})
@@ -200,8 +222,8 @@ class WebServer(mode.Service):
         return json_response({
             "campaign": campaign,
             "platform": platform,
-            "tumbling_1m": [{"minute": m, "count": v[0], "sentiment_sum": v[1], "negative": v[2], "positive": v[3],
-                             "credible": v[4], "toxic": v[5]} for m, v in sorted(self.tv.view.minutes(key, minute, count).items())],
+            "tumbling_1m": [{"minute": m, **sums.model_dump()}
+                            for m, sums in sorted(self.tv.view.minutes(key, minute, count).items())],
             "hopping_1h_1m": self.tv.view.hopping(key, now=now, windows=min(count, 60)),
         })
 
@@ -223,8 +245,13 @@ class WebServer(mode.Service):
     # -- ingest ---------------------------------------------------------------------------------
     async def ingest(self, request: web.Request) -> web.Response:
         """POST one mention or a list; each is validated here so the client learns what is wrong."""
-        if not self.tv.pipeline.accepting:
+        pipeline = self.tv.pipeline
+        if not pipeline.accepting:
             return error(503, "TrueVoice is shutting down and accepts no new mentions; retry on another worker")
+        busy = pipeline.backpressure()
+        if busy:
+            message, retry_after = busy
+            return error(503, message, headers={"Retry-After": str(retry_after)})
         body = await self._json_body(request)
         items = body if isinstance(body, list) else [body]
         if not items or len(items) > 10_000:

@@ -152,7 +152,7 @@ def test_purchase_rules():
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "scoring.cli", "models", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "streams.cli", "models", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -1,7 +1,6 @@
 """``models`` subcommands: eval, bench (and export, when scoring.hf_export provides it).
 
-The lead wires ``add_models_commands`` into the ``truevoice`` CLI; ``python -m scoring.cli
-models ...`` works on its own for testing.
+``add_models_commands`` adds them to the ``truevoice`` CLI (``streams.cli``).
 """
 
 from __future__ import annotations
@@ -61,8 +60,8 @@ def _read_tsv(path: Path) -> tuple[list[str], list[int]]:
 
 
 def _predict(model_dir: Path, texts: list[str], batch: int = 256) -> np.ndarray:
-    from .normalise import normalise
-    from .text import load_classifier
+    from scoring.normalise import normalise
+    from scoring.text import load_classifier
 
     clf = load_classifier(model_dir)
     out = []
@@ -75,11 +74,13 @@ def _predict(model_dir: Path, texts: list[str], batch: int = 256) -> np.ndarray:
 def cmd_eval(args) -> int:
     from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
-    from .text import DEFAULT_MODEL_ROOT
+    from scoring.text import DEFAULT_MODEL_ROOT
 
     root = Path(args.model_root) if args.model_root else DEFAULT_MODEL_ROOT
     # the folder served for this task: --model, else the TextScorer override, else the shipped one
-    model_dir = Path(args.model or os.environ.get(f"TRUEVOICE_{args.task.upper()}_MODEL") or root / args.task)
+    from streams.settings import Settings
+
+    model_dir = Path(args.model or Settings.from_env().model_overrides.get(args.task) or root / args.task)
     texts, y = _read_tsv(Path(args.file))
     y = np.asarray(y, dtype=int)
     if len(y) == 0:
@@ -118,7 +119,7 @@ def cmd_eval(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .text import TextScorer
+    from scoring.text import TextScorer
 
     scorer = TextScorer.load(Path(args.model_root) if args.model_root else None, intra_op_threads=args.threads)
     rng = np.random.default_rng(0)
@@ -163,21 +164,6 @@ def add_models_commands(subparsers) -> None:
     pb.add_argument("--model-root", default=argparse.SUPPRESS)
     pb.set_defaults(func=cmd_bench)
 
-    try:  # filled in by the transformer export work
-        from . import hf_export  # type: ignore[attr-defined]
-    except ImportError:
-        hf_export = None
-    if hf_export is not None and hasattr(hf_export, "add_export_command"):
-        hf_export.add_export_command(sub)
+    from scoring import hf_export
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scoring.cli")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    add_models_commands(subparsers)
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    hf_export.add_export_command(sub)

@@ -1,0 +1,146 @@
+"""How far the pipeline is behind its input: records not yet committed by the score and sink
+loops, and what that is in seconds of the capacity the loops have shown.
+
+The embedded broker keeps topics in memory only, so whatever sits there unprocessed is what a
+SIGKILL of ``up`` loses. Ingest (HTTP) and replay therefore stop taking input while the backlog
+is above a few seconds of measured capacity: what can be lost is bounded by that, not by how
+fast a producer can push.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BacklogLimit:
+    seconds: float = 5.0  # of measured capacity
+    floor_records: int = 20_000  # allowed before any capacity was measured (and never less)
+
+
+class BacklogGauge:
+    """Measures lag = end offsets − committed offsets of the watched groups, every ``interval``.
+
+    ``watch`` maps a consumer group to the topics it consumes. Capacity is the rate at which
+    the groups' committed offsets advanced while there was work to do (an exponential average),
+    so an idle pipeline keeps the capacity it last showed.
+    """
+
+    def __init__(self, bootstrap_servers: str, watch: Mapping[str, Sequence[str]], *,
+                 limit: BacklogLimit = BacklogLimit(), interval: float = 0.5) -> None:
+        self.bootstrap = bootstrap_servers
+        self.watch = {g: list(t) for g, t in watch.items()}
+        self.limit = limit
+        self.interval = interval
+        self.lag = 0
+        self.capacity = 0.0  # records/s committed while busy
+        self.measured_at = 0.0
+        self._last: tuple[float, int, int] | None = None  # time, total committed, lag
+        self._admin: AIOKafkaAdminClient | None = None
+        self._probe: AIOKafkaConsumer | None = None
+        self._task: asyncio.Task | None = None
+        self._changed = asyncio.Event()
+
+    async def start(self) -> None:
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self._admin.start()
+        self._probe = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
+                                       max_partition_fetch_bytes=1024, fetch_max_wait_ms=50)
+        await self._probe.start()
+        await self.measure()
+        self._task = asyncio.create_task(self._run(), name="backlog-gauge")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._probe:
+            await self._probe.stop()
+        if self._admin:
+            await self._admin.close()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.measure()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - a missed measurement keeps the last one
+                log.warning("backlog measurement failed", exc_info=True)
+
+    async def _end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+        # Tansu's ListOffsets under-reports the end (see tansu_compat); a one-record fetch from
+        # just below it returns the true high watermark. On Kafka both agree.
+        assert self._probe is not None
+        reported = await self._probe.end_offsets(tps)
+        self._probe.assign(tps)
+        for tp in tps:
+            self._probe.seek(tp, max(reported[tp] - 1, 0))
+        await self._probe.getmany(*tps, timeout_ms=200, max_records=len(tps))
+        return {tp: max(self._probe.highwater(tp) or 0, reported[tp]) for tp in tps}
+
+    async def measure(self) -> int:
+        assert self._admin is not None and self._probe is not None
+        lag = committed_total = 0
+        for group, topics in self.watch.items():
+            tps = [TopicPartition(t, p) for t in topics for p in sorted(self._probe.partitions_for_topic(t) or [])]
+            if not tps:
+                await self._probe._client.force_metadata_update()  # noqa: SLF001 - topics created after start
+                tps = [TopicPartition(t, p) for t in topics for p in sorted(self._probe.partitions_for_topic(t) or [])]
+            ends = await self._end_offsets(tps)
+            committed = await self._admin.list_consumer_group_offsets(group, partitions=tps)
+            for tp in tps:
+                c = committed.get(tp)
+                offset = c.offset if c is not None and c.offset >= 0 else 0
+                committed_total += offset
+                lag += max(ends[tp] - offset, 0)
+        now = time.monotonic()
+        if self._last is not None:
+            t0, c0, lag0 = self._last
+            if lag0 > 0 and now > t0 and committed_total >= c0:
+                rate = (committed_total - c0) / (now - t0)
+                self.capacity = rate if self.capacity == 0 else 0.7 * self.capacity + 0.3 * rate
+        self._last = (now, committed_total, lag)
+        self.lag, self.measured_at = lag, now
+        return lag
+
+    @property
+    def allowed(self) -> int:
+        """Records of backlog allowed: a few seconds of measured capacity, never under the floor."""
+        return max(self.limit.floor_records, int(self.capacity * self.limit.seconds))
+
+    @property
+    def over_limit(self) -> bool:
+        return self.lag > self.allowed
+
+    @property
+    def seconds_behind(self) -> float:
+        return self.lag / self.capacity if self.capacity > 0 else math.inf if self.lag else 0.0
+
+    def retry_after(self) -> int:
+        """Whole seconds until the backlog should be back under the limit."""
+        if not self.over_limit:
+            return 0
+        if self.capacity <= 0:
+            return 5
+        return max(1, math.ceil((self.lag - self.allowed) / self.capacity))
+
+    async def wait_below(self, on_wait=None) -> None:
+        """Return once the backlog is under the limit (measuring itself when not started as a task)."""
+        while self.over_limit:
+            if on_wait is not None:
+                on_wait(self)
+            await asyncio.sleep(self.interval)
+            if self._task is None:
+                await self.measure()

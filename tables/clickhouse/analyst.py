@@ -1,0 +1,113 @@
+"""Analyst SQL: checked by the guard, run on a read-only handle in a pool of its own, with limits
+the caller cannot lift, cancelled when the caller goes away or the process stops.
+
+The sink and the analysts never share a thread: one slow query must not stall storage, and a
+query that never ends must not hold up a shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Mapping
+
+from schemas.errors import RetriableError
+from tables.clickhouse.connection import Connection, QueryError, QueryResult
+
+log = logging.getLogger(__name__)
+
+# Per-query limits, applied by ClickHouse on every analyst query. The guard refuses a SETTINGS
+# clause and the handle runs with readonly=2, so a caller can lower none of them.
+DEFAULT_LIMITS: dict[str, Any] = {
+    "max_execution_time": 30,
+    "max_memory_usage": 2 * 1024 ** 3,
+    "max_result_rows": 100_000,
+    "max_result_bytes": 256 * 1024 ** 2,
+    "result_overflow_mode": "throw",
+}
+_TAG = "/* truevoice-analyst:{} */ "
+
+
+class TooManyQueriesError(RetriableError):
+    """Every analyst slot is busy and the waiting line is full; try again shortly."""
+
+
+class QueryCancelledError(QueryError):
+    """The query was cancelled (its caller went away, or the process is stopping)."""
+
+
+class AnalystQueries:
+    def __init__(self, readonly: Connection, admin: Connection, check: Callable[[str], str], *,
+                 workers: int = 2, waiting: int = 8, limits: Mapping[str, Any] | None = None) -> None:
+        self.readonly = readonly
+        self.admin = admin  # kills queries; the read-only handle may not
+        self.check = check
+        self.limits = {**DEFAULT_LIMITS, **(limits or {})}
+        self.capacity = workers + waiting
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="analyst-sql")
+        self._lock = threading.Lock()
+        self._running: dict[str, Future] = {}
+        self._closed = False
+
+    def submit(self, sql: str) -> tuple[str, Future]:
+        """Check ``sql`` (raises the guard's error at once) and queue it; returns (tag, future)."""
+        statement = self.check(sql)
+        with self._lock:
+            if self._closed:
+                raise TooManyQueriesError("analyst SQL is shutting down")
+            if len(self._running) >= self.capacity:
+                raise TooManyQueriesError(
+                    f"{len(self._running)} analyst queries are running or waiting; try again shortly")
+            tag = uuid.uuid4().hex
+            future = self._executor.submit(self._run, tag, statement)
+            self._running[tag] = future
+            future.add_done_callback(lambda _f, t=tag: self._forget(t))
+        return tag, future
+
+    def _forget(self, tag: str) -> None:
+        with self._lock:
+            self._running.pop(tag, None)
+
+    def _run(self, tag: str, statement: str) -> QueryResult:
+        try:
+            return self.readonly.select(_TAG.format(tag) + statement, settings=self.limits)
+        except QueryError as exc:
+            if exc.code == 394:  # QUERY_WAS_CANCELLED
+                raise QueryCancelledError("the query was cancelled", exc.code) from exc
+            raise
+
+    def query(self, sql: str) -> QueryResult:
+        """Blocking form (the CLI)."""
+        return self.submit(sql)[1].result()
+
+    async def aquery(self, sql: str) -> QueryResult:
+        """The query's result; cancelling the awaiting task (client gone) kills the query."""
+        tag, future = self.submit(sql)
+        try:
+            return await asyncio.wrap_future(future)
+        except asyncio.CancelledError:
+            self.kill(tag)
+            raise
+
+    def kill(self, tag: str) -> None:
+        try:
+            self.admin.command(f"KILL QUERY WHERE startsWith(query, '{_TAG.format(tag)}') ASYNC")
+        except Exception:  # noqa: BLE001 - the limits end it anyway
+            log.warning("could not kill analyst query %s", tag, exc_info=True)
+
+    @property
+    def running(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    def close(self) -> None:
+        """Kill what runs and never wait for it: a stop must not hang on an analyst's query."""
+        with self._lock:
+            self._closed = True
+            tags = list(self._running)
+        for tag in tags:
+            self.kill(tag)
+        self._executor.shutdown(wait=False, cancel_futures=True)
