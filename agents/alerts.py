@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from schemas import Alert, WindowDelta
-from tables.combiner import delta_sums, window_key
+from tables.combiner import window_key
 from tables.spikes import SpikeDetector
 from tables.windows import WindowView
 
@@ -19,11 +19,17 @@ class DeltaApplier:
         self.detector = detector
         self.alerts_topic = alerts_topic
         self.applied = 0
+        self.duplicates = 0
         self.alerts_raised = 0
 
     async def apply(self, delta: WindowDelta) -> list[Alert]:
+        """Apply ``delta`` once (a duplicate — same source partition, offset_end not above the
+        bucket's mark — is skipped and raises nothing); then ask the spike detector."""
         key = window_key(delta.campaign_id, delta.platform)
-        total = self.view.apply(key, delta.minute, delta_sums(delta))
+        total = self.view.apply(key, delta)
+        if total is None:
+            self.duplicates += 1
+            return []
         self.applied += 1
         if delta.rebuild:
             return []

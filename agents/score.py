@@ -11,8 +11,8 @@ windows moving on the other core). The child gets raw bytes and returns encoded 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import ctypes
+import hashlib
 import logging
 import multiprocessing
 import signal

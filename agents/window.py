@@ -1,11 +1,13 @@
 """Window agent, in two stages.
 
 Stage 1 (``WindowCombinerAgent``): sums each batch of mentions.scored per (campaign, platform,
-minute) and sends one delta per key and minute to ``windows.deltas``, keyed like the table. It
-shares the consumer of mentions.scored with the sink (one fetch and one decode per record);
-the offsets are committed after the deltas were acknowledged and ClickHouse took the batch.
+minute) and source partition, and sends one delta per key, minute and partition to
+``windows.deltas``, keyed like the table. It shares the consumer of mentions.scored with the
+sink (one fetch and one decode per record); each delta carries the batch's offset range in its
+source partition, so the deltas of a batch are computed once and their send can be retried
+alone: a delta applied twice is recognised by its range and skipped (``tables.windows.Bucket``).
 
-Stage 2 (``apply_deltas`` in ``streams.app``, a Faust agent on ``windows.deltas``): adds each
+Stage 2 (``apply_deltas`` in ``streams.app``, a Faust agent on ``windows.deltas``): applies each
 delta to the tumbling RocksDB table inside normal stream iteration, then asks the spike detector
 about the bucket (``agents.alerts``).
 """
@@ -13,9 +15,9 @@ about the bucket (``agents.alerts``).
 from __future__ import annotations
 
 import asyncio
-from typing import Sequence
+from typing import Iterable, Sequence
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from schemas import Topics, WindowDelta
 from tables.combiner import Combiner, window_key
@@ -27,13 +29,27 @@ class WindowCombinerAgent:
         self.combiner = Combiner()
         self.deltas_sent = 0
 
-    async def handle(self, scored: Sequence[dict]) -> None:
-        """One call per ``window_flush_seconds`` of records (the loop lingers): one delta per key."""
-        for mention in scored:
-            self.combiner.add(mention)
-        deltas = self.combiner.drain()
+    def deltas(self, scored: Iterable[tuple[ConsumerRecord, dict]],
+               records: Iterable[ConsumerRecord] = ()) -> list[WindowDelta]:
+        """The batch's deltas. ``scored``: (record, decoded mention) to count; ``records``: every
+        mentions.scored record of the batch (also those that count nothing: a dead letter), so
+        the offset range of each partition covers the whole batch."""
+        for r in records:
+            self.combiner.note(r.partition, r.offset)
+        for r, mention in scored:
+            self.combiner.add(mention, r.partition, r.offset)
+        return self.combiner.drain()
+
+    async def send(self, deltas: Sequence[WindowDelta]) -> None:
+        """Send (or send again: duplicates are skipped where they are applied) the batch's deltas."""
         await send_deltas(self.producer, deltas)
         self.deltas_sent += len(deltas)
+
+    async def handle(self, scored: Sequence[dict]) -> None:
+        """Count decoded mentions that have no source offsets (tools, tests): applied unconditionally."""
+        for mention in scored:
+            self.combiner.add(mention)
+        await self.send(self.combiner.drain())
 
 
 async def send_deltas(producer: AIOKafkaProducer, deltas: Sequence[WindowDelta], *, rebuild: bool = False) -> None:

@@ -202,11 +202,41 @@ class Campaign(Record):
 
 
 class WindowDelta(Record):
-    """Sums of one batch for one (campaign, platform, minute): what the combiner sends."""
+    """Sums of one batch for one (campaign, platform, minute) and one source partition of
+    mentions.scored: what the combiner sends.
+
+    Deltas are applied idempotently: the window bucket keeps, per source partition, the highest
+    ``offset_end`` applied, and a delta whose ``offset_end`` is not above it is a duplicate (a
+    retried send, a batch read again after a crash). Rebuilt deltas carry no offsets.
+    """
 
     campaign_id: str
     platform: str
     minute: int = Field(description="epoch seconds of the minute's start")
+    sums: WindowSums = Field(default_factory=lambda: WindowSums())
+    source_partition: int = Field(default=-1, description="partition of mentions.scored; -1 when rebuilt")
+    offset_start: int = Field(default=-1, description="first offset of the batch in source_partition")
+    offset_end: int = Field(default=-1, description="offset after the last one of the batch (exclusive)")
+    rebuild: bool = Field(default=False, description="re-seeded from ClickHouse at start: never raises alerts, "
+                                                     "applied unconditionally")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_sums(cls, data: object) -> object:
+        # ClickHouseStore.window_rows (and older producers) pass the sums as flat fields.
+        if isinstance(data, dict) and "sums" not in data and any(f in data for f in WINDOW_SUM_FIELDS):
+            data = dict(data)
+            data["sums"] = {f: data.pop(f) for f in WINDOW_SUM_FIELDS if f in data}
+        return data
+
+
+WINDOW_SUM_FIELDS: tuple[str, ...] = (
+    "count", "sentiment_sum", "negative", "positive", "credible", "toxic", "purchase_intent_sum")
+
+
+class WindowSums(Record):
+    """Every sum a window bucket holds, by name: combiner, table, spike detector, views and API."""
+
     count: int = 0
     sentiment_sum: float = 0.0
     negative: int = 0
@@ -214,7 +244,28 @@ class WindowDelta(Record):
     credible: int = 0
     toxic: int = 0
     purchase_intent_sum: float = 0.0
-    rebuild: bool = Field(default=False, description="re-seeded from ClickHouse at start: never raises alerts")
+
+    def __add__(self, other: "WindowSums") -> "WindowSums":
+        return WindowSums.model_construct(**{f: getattr(self, f) + getattr(other, f) for f in WINDOW_SUM_FIELDS})
+
+    @classmethod
+    def of(cls, value: "WindowSums | dict | list | tuple | None") -> "WindowSums":
+        """A WindowSums from itself, its dict, or the old positional 7-list (strict length)."""
+        if value is None:
+            return cls()
+        if isinstance(value, WindowSums):
+            return value
+        if isinstance(value, dict):
+            return cls.model_validate(value)
+        if len(value) != len(WINDOW_SUM_FIELDS):
+            raise ValueError(f"positional window sums need {len(WINDOW_SUM_FIELDS)} values, got {len(value)}")
+        return cls.model_validate(dict(zip(WINDOW_SUM_FIELDS, (round(v) if f in _COUNT_FIELDS else v
+                                                              for f, v in zip(WINDOW_SUM_FIELDS, value)))))
+
+
+_COUNT_FIELDS = frozenset(("count", "negative", "positive", "credible", "toxic"))
+assert set(WINDOW_SUM_FIELDS) == set(WindowSums.model_fields)
+WindowDelta.model_rebuild()
 
 
 class Alert(Record):

@@ -1,21 +1,27 @@
-"""The combiner: sums a batch of scored mentions per (campaign, platform, minute).
+"""The combiner: sums a batch of scored mentions per (campaign, platform, minute) and per source
+partition of mentions.scored.
 
 Faust spends about a millisecond on each table write, so the window agent never writes once
-per mention: it writes one delta per key and minute per batch.
+per mention: it writes one delta per key, minute and source partition per batch. Each delta
+carries the batch's offset range in its source partition, which makes applying it idempotent
+(``tables.windows.Bucket``).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from schemas import WindowDelta
+from schemas.records import WINDOW_SUM_FIELDS, WindowSums
 
 ALL_CAMPAIGNS = "*"
 """Every mention also counts under this pseudo-campaign, so brand-wide velocity exists."""
 
-SUM_FIELDS = ("count", "sentiment_sum", "negative", "positive", "credible", "toxic", "purchase_intent_sum")
+SUM_FIELDS = WINDOW_SUM_FIELDS
+"""The names of the sums, in the order of the old positional form (read only for old table values)."""
+
+_N = len(WINDOW_SUM_FIELDS)
 
 
 def window_key(campaign_id: str, platform: str) -> str:
@@ -27,58 +33,93 @@ def split_key(key: str) -> tuple[str, str]:
     return campaign_id, platform
 
 
-def add_sums(a: list[float] | None, b: list[float]) -> list[float]:
-    if not a:
-        return list(b)
-    return [x + y for x, y in zip(a, b)]
+def add_sums(a: WindowSums | None, b: WindowSums) -> WindowSums:
+    return WindowSums.of(b) if a is None else WindowSums.of(a) + WindowSums.of(b)
+
+
+def delta_sums(delta: WindowDelta) -> WindowSums:
+    return delta.sums
+
+
+def mention_row(mention: dict) -> tuple[int, str, tuple[float, ...]]:
+    """(minute, platform, sums in WINDOW_SUM_FIELDS order) of one decoded ScoredMention.
+
+    Raises (KeyError, TypeError, ValueError) on a record that is not a scored mention: the
+    caller dead-letters it. Nothing is accumulated before the whole row is known.
+    """
+    minute = int(_epoch(mention["posted_at"])) // 60 * 60
+    platform = mention["platform"]
+    if not isinstance(platform, str):
+        raise TypeError(f"platform must be a string, got {type(platform).__name__}")
+    label = mention.get("sentiment_label")
+    row = (
+        1.0,
+        float(mention.get("sentiment", 0.0)),
+        1.0 if label == "negative" else 0.0,
+        1.0 if label == "positive" else 0.0,
+        1.0 if mention.get("credible") else 0.0,
+        1.0 if mention.get("toxic") else 0.0,
+        float(mention.get("purchase_intent", 0.0)),
+    )
+    return minute, platform, row
 
 
 @dataclass
 class Combiner:
-    """Accumulates sums until ``drain`` hands them out as deltas."""
+    """Accumulates sums until ``drain`` hands them out as deltas.
 
-    sums: dict[tuple[str, str, int], list[float]] = field(default_factory=lambda: defaultdict(lambda: [0.0] * 7))
+    Keys are (campaign, platform, minute, source partition); ``ranges`` holds, per source
+    partition, the batch's [first offset, last offset + 1) — every record of the batch counts,
+    also one that was dead-lettered (``note``), so consecutive batches' ranges tile the partition.
+    """
+
+    sums: dict[tuple[str, str, int, int], list[float]] = field(default_factory=dict)
+    ranges: dict[int, list[int]] = field(default_factory=dict)
     mentions: int = 0
 
-    def add(self, mention: dict) -> None:
+    def add(self, mention: dict, partition: int = -1, offset: int | None = None) -> None:
         """``mention`` is a decoded ScoredMention (a dict, to skip re-validation on the hot path)."""
-        minute = int(_epoch(mention["posted_at"])) // 60 * 60
-        platform = mention["platform"]
-        label = mention.get("sentiment_label")
-        row = (
-            1.0,
-            float(mention.get("sentiment", 0.0)),
-            1.0 if label == "negative" else 0.0,
-            1.0 if label == "positive" else 0.0,
-            1.0 if mention.get("credible") else 0.0,
-            1.0 if mention.get("toxic") else 0.0,
-            float(mention.get("purchase_intent", 0.0)),
-        )
+        minute, platform, row = mention_row(mention)
+        campaigns = mention.get("campaigns") or ()
+        if not isinstance(campaigns, (list, tuple)) or not all(isinstance(c, str) for c in campaigns):
+            raise TypeError("campaigns must be a list of strings")
         self.mentions += 1
-        for campaign_id in (ALL_CAMPAIGNS, *mention.get("campaigns", ())):
-            acc = self.sums[(campaign_id, platform, minute)]
+        if offset is not None:
+            self.note(partition, offset)
+        for campaign_id in (ALL_CAMPAIGNS, *dict.fromkeys(campaigns)):
+            key = (campaign_id, platform, minute, partition)
+            acc = self.sums.get(key)
+            if acc is None:
+                acc = self.sums[key] = [0.0] * _N
             for i, v in enumerate(row):
                 acc[i] += v
+
+    def note(self, partition: int, offset: int) -> None:
+        """Count ``offset`` in the batch's range of ``partition`` (a record that adds no sums)."""
+        r = self.ranges.get(partition)
+        if r is None:
+            self.ranges[partition] = [offset, offset + 1]
+        else:
+            r[0] = min(r[0], offset)
+            r[1] = max(r[1], offset + 1)
 
     def __len__(self) -> int:
         return len(self.sums)
 
     def drain(self) -> list[WindowDelta]:
-        deltas = [
-            WindowDelta(campaign_id=c, platform=p, minute=m, count=int(s[0]), sentiment_sum=s[1],
-                        negative=int(s[2]), positive=int(s[3]), credible=int(s[4]), toxic=int(s[5]),
-                        purchase_intent_sum=s[6])
-            for (c, p, m), s in self.sums.items()
-        ]
+        deltas = []
+        for (c, p, m, part), s in self.sums.items():
+            start, end = self.ranges.get(part, (-1, -1))
+            sums = WindowSums(**{f: (int(round(v)) if f in _COUNTS else v) for f, v in zip(WINDOW_SUM_FIELDS, s)})
+            deltas.append(WindowDelta(campaign_id=c, platform=p, minute=m, sums=sums, source_partition=part,
+                                      offset_start=start, offset_end=end))
         self.sums.clear()
+        self.ranges.clear()
         self.mentions = 0
         return deltas
 
 
-def delta_sums(delta: WindowDelta) -> list[float]:
-    return [float(delta.count), delta.sentiment_sum, float(delta.negative), float(delta.positive),
-            float(delta.credible), float(delta.toxic), delta.purchase_intent_sum]
-
+_COUNTS = frozenset(("count", "negative", "positive", "credible", "toxic"))
 
 _EPOCH_CACHE: dict[str, float] = {}
 

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from schemas import Alert
+from schemas.records import WindowSums
 
 BASELINE_MINUTES = 60
 
@@ -25,18 +26,19 @@ class Thresholds:
 
 @dataclass
 class _KeyHistory:
-    counts: dict[int, list[float]] = field(default_factory=dict)  # minute -> sums
+    counts: dict[int, WindowSums] = field(default_factory=dict)  # minute -> sums
     alerted: set[tuple[int, str]] = field(default_factory=set)
 
 
 class SpikeDetector:
-    def __init__(self, thresholds_for: Callable[[str], Thresholds], seed: Callable[[str, int], dict[int, list[float]]] | None = None) -> None:
+    def __init__(self, thresholds_for: Callable[[str], Thresholds], seed: Callable[[str, int], dict[int, WindowSums]] | None = None) -> None:
         self._thresholds_for = thresholds_for
         self._seed = seed
         self._keys: dict[str, _KeyHistory] = {}
 
-    def observe(self, key: str, minute: int, sums: list[float]) -> list[Alert]:
+    def observe(self, key: str, minute: int, sums: WindowSums) -> list[Alert]:
         """Record the bucket's new totals; return the alerts this update raises (each at most once)."""
+        sums = WindowSums.of(sums)
         history = self._keys.get(key)
         if history is None:
             history = _KeyHistory(counts=dict(self._seed(key, minute)) if self._seed else {})
@@ -47,15 +49,15 @@ class SpikeDetector:
             del history.counts[m]
         campaign_id, _, platform = key.partition("|")
         limits = self._thresholds_for(campaign_id)
-        count = sums[0]
+        count = sums.count
         if count < limits.min_mentions:
             return []
-        baseline = [history.counts.get(m, (0.0,))[0] for m in range(oldest, minute, 60)]
+        baseline = [float(history.counts[m].count) if m in history.counts else 0.0 for m in range(oldest, minute, 60)]
         mean = sum(baseline) / len(baseline)
         std = math.sqrt(sum((c - mean) ** 2 for c in baseline) / len(baseline))
         # Poisson floor: a flat, quiet history must not make every small bump a spike.
         z = (count - mean) / max(std, math.sqrt(mean), 1.0)
-        negative_share = sums[2] / count
+        negative_share = sums.negative / count
         alerts = []
         if z >= limits.zscore:
             alerts.append(self._alert(history, key, campaign_id, platform, minute, "velocity", sums, mean, std, z))
@@ -65,11 +67,11 @@ class SpikeDetector:
 
     @staticmethod
     def _alert(history: _KeyHistory, key: str, campaign_id: str, platform: str, minute: int, kind: str,
-               sums: list[float], mean: float, std: float, z: float) -> Alert | None:
+               sums: WindowSums, mean: float, std: float, z: float) -> Alert | None:
         if (minute, kind) in history.alerted:
             return None
         history.alerted.add((minute, kind))
-        count = int(sums[0])
+        count = int(sums.count)
         scope = "all campaigns" if campaign_id == "*" else f"campaign {campaign_id}"
         what = "mention velocity" if kind == "velocity" else "negative sentiment"
         return Alert(
@@ -82,8 +84,8 @@ class SpikeDetector:
             baseline_mean=round(mean, 3),
             baseline_std=round(std, 3),
             zscore=round(z, 2),
-            sentiment_mean=round(sums[1] / count, 4),
-            negative_share=round(sums[2] / count, 4),
+            sentiment_mean=round(sums.sentiment_sum / count, 4),
+            negative_share=round(sums.negative / count, 4),
             raised_at=datetime.now(timezone.utc),
             message=f"{what} spike on {platform} for {scope}: {count} mentions this minute "
                     f"vs {mean:.1f}±{std:.1f} over the last hour (z={z:.1f})",
