@@ -58,15 +58,18 @@ class DataError(PermanentError):
 
 
 def classify_store_error(exc: BaseException) -> TrueVoiceError:
-    """The store's failures as one of our errors: DataError (permanent) or StorageUnavailableError."""
-    if isinstance(exc, TrueVoiceError):
+    """The store's failures as one of our errors: DataError (the data's fault: bisect to the
+    record) or a retriable one (down, full, an error nobody classified: never drop data on it)."""
+    if isinstance(exc, DataError):
         return exc
     code = getattr(exc, "code", None)
     if code in DATA_ERROR_CODES:
         return DataError(str(exc))
-    if isinstance(exc, _DATA_EXCEPTIONS) and not isinstance(exc, (OSError, ConnectionError)):
+    if isinstance(exc, _DATA_EXCEPTIONS) and not isinstance(exc, (OSError, ConnectionError, TrueVoiceError)):
         return DataError(f"{type(exc).__name__}: {exc}")
-    # down, unreachable, disk full, too many parts, an unknown code: may succeed later
+    if isinstance(exc, TrueVoiceError) and exc.retriable:
+        return exc
+    # unreachable, disk full, too many parts, an unknown table or code: may succeed later
     return StorageUnavailableError(f"{type(exc).__name__}: {exc}")
 
 

@@ -100,6 +100,9 @@ class TrueVoiceApp:
                 await self.applier.apply(delta)
 
         self.pipeline = Pipeline(self)
+        from scoring.privacy import Anonymiser
+
+        self.pipeline.sink_agent.anonymiser = Anonymiser(salt)  # the sink's dead letters are scrubbed too
         self.app.service(self.pipeline)
         self.web = WebServer(self)
         self.app.service(self.web)
