@@ -1,0 +1,124 @@
+"""Faults end to end: ClickHouse's disk fills up mid-stream, then frees up again.
+
+A real worker (Tansu, RocksDB, chdb on a 64 MB tmpfs) keeps taking mentions while its inserts
+fail with a full disk; afterwards every mention is in ClickHouse exactly once and the live
+windows equal what ClickHouse says, per (campaign, platform, minute): retried inserts never
+re-send window deltas.
+"""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import urllib.error
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import wait_until
+from tests.mentions import PLATFORMS, make_mentions
+from tests.test_pipeline import produce
+
+CAMPAIGN = {"campaign_id": "ramen", "brand": "농심", "keywords": ["신라면"]}
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    mount = tmp_path / "small"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(mount: Path) -> Path:
+    """Write zeros into ``mount`` until the disk is full."""
+    filler = mount / "filler"
+    chunk = b"\0" * (1 << 20)
+    with open(filler, "wb", buffering=0) as f:
+        try:
+            while True:
+                f.write(chunk)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC, exc
+        try:  # the last bytes too, so not even a small part fits
+            while True:
+                f.write(b"\0" * 4096)
+        except OSError:
+            pass
+    return filler
+
+
+def metric(worker, name: str) -> float:
+    import urllib.request
+
+    with urllib.request.urlopen(worker.url + "/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    raise AssertionError(f"{name} not in /metrics")
+
+
+def rows_or_none(worker, query: str):
+    try:
+        return worker.sql(query)
+    except (AssertionError, urllib.error.URLError, OSError):
+        return None
+
+
+def windows(worker, campaign: str, platform: str) -> dict[int, tuple[int, float]]:
+    body = worker.get(f"/api/windows?campaign={campaign}&platform={platform}&windows=60")
+    return {row["minute"]: (int(row["count"]), round(row["sentiment_sum"], 3)) for row in body["tumbling_1m"]}
+
+
+def clickhouse_windows(worker, campaign: str) -> dict[str, dict[int, tuple[int, float]]]:
+    where = "" if campaign == "*" else f"WHERE has(CAST(campaigns, 'Array(String)'), '{campaign}')"
+    rows = worker.sql(
+        "SELECT platform, toUInt32(toUnixTimestamp(toStartOfMinute(toDateTime(posted_at, 'UTC')))) AS minute, "
+        f"count(), sum(toFloat64(sentiment)) FROM mentions FINAL {where} GROUP BY platform, minute")
+    out: dict[str, dict[int, tuple[int, float]]] = {p: {} for p in PLATFORMS}
+    for platform, minute, n, s in rows:
+        out[platform][int(minute)] = (int(n), round(s, 3))
+    return out
+
+
+def test_a_full_disk_delays_inserts_but_windows_stay_exact(broker, worker_factory, small_disk):
+    worker = worker_factory(broker)
+    worker.env["TRUEVOICE_CLICKHOUSE_URL"] = f"chdb://{small_disk}/clickhouse"
+    worker.start()
+    assert worker.post("/api/campaigns", CAMPAIGN)[0] == 201
+    wait_until(lambda: any(c["campaign_id"] == "ramen" for c in worker.get("/api/campaigns")["campaigns"]), 30,
+               "the campaign")
+
+    first = make_mentions(800, seed=21, prefix="f1")
+    produce(broker.bootstrap_servers, [orjson.dumps(m) for m in first])
+    wait_until(lambda: worker.scalar("SELECT count() FROM mentions FINAL") == len(first), 60, "the first mentions")
+    failures_before = metric(worker, "truevoice_loop_failures_total")
+
+    filler = fill(small_disk)
+    second = make_mentions(1200, seed=22, prefix="f2")
+    produce(broker.bootstrap_servers, [orjson.dumps(m) for m in second])
+    wait_until(lambda: metric(worker, "truevoice_loop_failures_total") >= failures_before + 2, 60,
+               "inserts failing on the full disk")
+    filler.unlink()
+
+    everything = first + second
+    wait_until(lambda: (rows_or_none(worker, "SELECT count() FROM mentions FINAL") or [(0,)])[0][0] == len(everything),
+               60, "every mention after the disk was freed")
+    assert worker.scalar("SELECT count() FROM mentions FINAL") == len(everything)
+    assert worker.scalar("SELECT uniqExact(post_id) FROM mentions FINAL") == len(everything)
+    assert worker.scalar("SELECT count() FROM deadletter FINAL") == 0
+
+    for campaign in ("*", "ramen"):
+        want = clickhouse_windows(worker, campaign)
+        if campaign == "ramen":
+            assert sum(n for per in want.values() for n, _ in per.values()) > 0, "the campaign matched nothing"
+        for platform in PLATFORMS:
+            wait_until(lambda: windows(worker, campaign, platform) == want[platform], 20,
+                       f"windows of {campaign} on {platform} equal ClickHouse")
+    assert worker.get("/health") == {"status": "ok"}
