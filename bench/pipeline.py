@@ -38,18 +38,35 @@ sys.path.insert(0, str(REPO))
 
 from streams.broker import free_port  # noqa: E402
 
-TEXTS = [
-    "신라면 진짜 존맛 ㅋㅋㅋㅋ 내돈내산 인정 또 사먹을듯",
-    "신라면 너무 짜다 다시는 안 삼 ㅠㅠ 실망이야",
-    "Galaxy phone battery died after one day, terrible support",
-    "갤럭시 새로 나온거 어디서 사요? 가격 얼마임 링크 좀",
-    "오늘 날씨 좋다 산책 가야지 ㅎㅎ",
-    "I love my new Galaxy, the camera is amazing!!",
-    "스타벅스 신메뉴 개이득 ㄹㅇ 맛있음 👍",
-    "스타벅스 라떼 맛이 이상해졌네 ㅡㅡ 환불해줘",
-    "이거 광고 아님? 010-1234-5678 로 연락주세요",
-    "배송 빠르고 포장 꼼꼼해요 재구매 의사 있습니다",
-]
+SAMPLE = REPO / "streams" / "sample" / "mentions.jsonl.gz"
+
+
+def load_texts(path: Path | None) -> list[str]:
+    """Realistic texts: FILE (.txt one per line; .tsv/.txt.gz with a ``document`` or second column, as
+    NSMC's ratings files; .jsonl[.gz] with ``text``) or, by default, the bundled sample's 4,150
+    Korean and English community posts and reviews."""
+    import csv
+    import gzip
+
+    path = path or SAMPLE
+    opener = gzip.open if path.suffix == ".gz" else open
+    name = path.name.removesuffix(".gz")
+    with opener(path, "rt", encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    if name.endswith((".jsonl", ".ndjson")):
+        texts = [orjson.loads(line)["text"] for line in lines if line.strip()]
+    elif name.endswith(".tsv") or (lines and "\t" in lines[0]):
+        rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+        col = rows[0].index("document") if "document" in rows[0] else 1
+        texts = [r[col] for r in rows[1:] if len(r) > col]
+    else:
+        texts = lines
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise SystemExit(f"no texts in {path}")
+    return texts
+
+
 PLATFORMS = ["twitter", "instagram", "dcinside", "naver_blog", "youtube", "clien", "fmkorea", "theqoo",
              "ruliweb", "blind"]
 CAMPAIGNS = [
@@ -70,17 +87,18 @@ def sql(url: str, query: str) -> list[list]:
     return api(url, "/api/sql", {"sql": query})["rows"]
 
 
-def mention(i: int, rng: random.Random, sent_at: str) -> dict:
+def mention(i: int, rng: random.Random, sent_at: str, texts: list[str]) -> dict:
     return {
         "platform": rng.choice(PLATFORMS), "post_id": f"b{i}", "url": f"https://example.com/{i}",
         "author": {"id": f"u{rng.randint(1, 20000)}", "handle": f"h{i % 977}", "created_at": "2019-05-01",
                    "followers": rng.randint(0, 20000), "following": rng.randint(0, 2000)},
-        "text": rng.choice(TEXTS), "hashtags": ["bench"], "engagement": {"likes": rng.randint(0, 300)},
+        "text": texts[i % len(texts)], "hashtags": ["bench"], "engagement": {"likes": rng.randint(0, 300)},
         "posted_at": sent_at, "collected_at": sent_at,
     }
 
 
-async def produce(bootstrap: str, seconds: float, seed: int, rate: float | None) -> tuple[int, float, dict]:
+async def produce(bootstrap: str, seconds: float, seed: int, rate: float | None,
+                  texts: list[str]) -> tuple[int, float, dict]:
     rng = random.Random(seed)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=512 * 1024)
     await producer.start()
@@ -93,7 +111,7 @@ async def produce(bootstrap: str, seconds: float, seed: int, rate: float | None)
             stamp = datetime.fromtimestamp(now, timezone.utc).isoformat()
             futures = []
             for _ in range(1000):
-                m = mention(n, rng, stamp)
+                m = mention(n, rng, stamp, texts)
                 n += 1
                 sent_times[(m["platform"], int(now) // 60 * 60)].append(now)
                 futures.append(await producer.send("mentions.raw", orjson.dumps(m)))
@@ -128,7 +146,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--rate", type=float, help="mentions/s to produce (default: as fast as possible)")
     ap.add_argument("--keep", action="store_true", help="keep the data directory")
+    ap.add_argument("--texts", type=Path, help="texts to send (default: the bundled sample's posts); see load_texts")
     args = ap.parse_args()
+    texts = load_texts(args.texts)
+    random.Random(args.seed).shuffle(texts)
+    print(f"{len(texts)} distinct texts from {args.texts or SAMPLE.name}, "
+          f"{sum(map(len, texts)) / len(texts):.0f} characters on average", flush=True)
 
     data_dir = Path(tempfile.mkdtemp(prefix="truevoice-bench-"))
     web_port, broker_port = free_port(), free_port()
@@ -160,7 +183,7 @@ def main() -> None:
             stop = asyncio.Event()
             alerts: list[dict] = []
             collector = asyncio.create_task(collect_alerts(bootstrap, stop, alerts))
-            n, start, sent = await produce(bootstrap, args.seconds, args.seed, args.rate)
+            n, start, sent = await produce(bootstrap, args.seconds, args.seed, args.rate, texts)
             produced_at = time.time()
             print(f"produced {n} mentions in {produced_at - start:.1f} s ({n / (produced_at - start):,.0f}/s)", flush=True)
             while sql(url, "SELECT count() FROM mentions")[0][0] < n:

@@ -24,8 +24,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BacklogLimit:
-    seconds: float = 5.0  # of measured capacity
-    floor_records: int = 20_000  # allowed before any capacity was measured (and never less)
+    seconds: float = 2.0  # of measured capacity
+    floor_records: int = 5_000  # allowed before any capacity was measured (and never less)
 
 
 class BacklogGauge:
@@ -49,7 +49,7 @@ class BacklogGauge:
         self._admin: AIOKafkaAdminClient | None = None
         self._probe: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
-        self._changed = asyncio.Event()
+        self._partitions_of: dict[str, list[int]] = {}
 
     async def start(self) -> None:
         self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
@@ -79,6 +79,16 @@ class BacklogGauge:
             except Exception:  # noqa: BLE001 - a missed measurement keeps the last one
                 log.warning("backlog measurement failed", exc_info=True)
 
+    async def _partitions(self, topic: str) -> list[int]:
+        if topic not in self._partitions_of:
+            assert self._admin is not None
+            described = await self._admin.describe_topics([topic])
+            found = sorted(p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"])
+            if not found:
+                return []  # not created yet: nothing to be behind on
+            self._partitions_of[topic] = found
+        return self._partitions_of[topic]
+
     async def _end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
         # Tansu's ListOffsets under-reports the end (see tansu_compat); a one-record fetch from
         # just below it returns the true high watermark. On Kafka both agree.
@@ -94,10 +104,9 @@ class BacklogGauge:
         assert self._admin is not None and self._probe is not None
         lag = committed_total = 0
         for group, topics in self.watch.items():
-            tps = [TopicPartition(t, p) for t in topics for p in sorted(self._probe.partitions_for_topic(t) or [])]
+            tps = [TopicPartition(t, p) for t in topics for p in await self._partitions(t)]
             if not tps:
-                await self._probe._client.force_metadata_update()  # noqa: SLF001 - topics created after start
-                tps = [TopicPartition(t, p) for t in topics for p in sorted(self._probe.partitions_for_topic(t) or [])]
+                continue
             ends = await self._end_offsets(tps)
             committed = await self._admin.list_consumer_group_offsets(group, partitions=tps)
             for tp in tps:

@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     toxicity_model: Path | None = None
     intent_model: Path | None = None
     purchase_intent_model: Path | None = None
-    backlog_limit_seconds: float = Field(5.0, gt=0, description="ingest and replay wait beyond this backlog")
-    backlog_floor_records: int = Field(20_000, ge=1)
+    backlog_limit_seconds: float = Field(2.0, gt=0, description="ingest and replay wait beyond this backlog")
+    backlog_floor_records: int = Field(5_000, ge=1)
     sql_timeout_seconds: float = Field(30.0, gt=0, description="max_execution_time of analyst SQL")
     sql_max_memory_bytes: int = Field(2 * 1024 ** 3, gt=0)
     sql_max_result_rows: int = Field(100_000, gt=0)

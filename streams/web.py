@@ -110,6 +110,10 @@ class WebServer(mode.Service):
                 "alerts_raised_total": "spike alerts raised by this worker",
                 "loop_failures_total": "batches that failed and were retried",
                 "uptime_seconds": "seconds since the worker started",
+                "ready": "1 when the worker is ready (started, storage taking writes, backlog within bound)",
+                "backlog_records": "records on mentions.raw and mentions.scored not yet committed",
+                "backlog_capacity_per_second": "records/s the loops committed while busy (measured)",
+                "analyst_queries_running": "analyst SQL queries running or waiting",
             }.items()
         }
 
@@ -174,6 +178,11 @@ class WebServer(mode.Service):
         g["alerts_raised_total"].set(self.tv.applier.alerts_raised)
         g["loop_failures_total"].set(sum(loop.failures for loop in p.loops))
         g["uptime_seconds"].set(time.time() - p.started_at)
+        g["ready"].set(0 if p.problems() else 1)
+        if p.backlog is not None:
+            g["backlog_records"].set(p.backlog.lag)
+            g["backlog_capacity_per_second"].set(p.backlog.capacity)
+        g["analyst_queries_running"].set(self.tv.store.analyst.running)
         return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     # -- analysts ---------------------------------------------------------------------------
@@ -189,7 +198,7 @@ class WebServer(mode.Service):
         client goes away (aiohttp cancels the handler, the query is killed)."""
         from tables.clickhouse.analyst import TooManyQueriesError
         from tables.clickhouse.connection import ClickHouseUnavailableError, QueryError
-        from tables.clickhouse.guard import UnsafeQueryError
+        from tables.clickhouse.guard import QuerySyntaxError, UnsafeQueryError
 
         body = await self._json_body(request)
         query = body.get("sql") if isinstance(body, dict) else None
@@ -197,6 +206,8 @@ class WebServer(mode.Service):
             return error(400, 'send {"sql": "SELECT ..."}')
         try:
             result = await self.tv.store.analyst.aquery(query)
+        except QuerySyntaxError as exc:
+            return error(400, str(exc))
         except UnsafeQueryError as exc:
             return error(403, str(exc))
         except TooManyQueriesError as exc:

@@ -18,6 +18,8 @@ import urllib.error
 from streams.broker import EmbeddedBroker, free_port
 
 REPO = Path(__file__).resolve().parent.parent
+# a production worker refuses to start without a salt; one per test session, never a published one
+TEST_SALT = os.urandom(16).hex()
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> object:
@@ -129,7 +131,7 @@ def worker_env(broker: EmbeddedBroker | None, data_dir: Path, web_port: int) -> 
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("TRUEVOICE_") or k in ("TRUEVOICE_MODEL_ROOT", "TRUEVOICE_ORT_THREADS")}
     env.update(TRUEVOICE_DATA_DIR=str(data_dir), TRUEVOICE_WEB_PORT=str(web_port), TRUEVOICE_LOG_LEVEL="INFO",
-               PYTHONUNBUFFERED="1")
+               PYTHONUNBUFFERED="1", TRUEVOICE_ANON_SALT=TEST_SALT)
     if broker is not None:
         env["TRUEVOICE_BROKER_URL"] = broker.url
     return env
@@ -144,6 +146,8 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
         data_dir = data_dir or tmp_path / "data"
         web_port = web_port or free_port()
         env = worker_env(broker, data_dir, web_port)
+        if command == "up":
+            env.pop("TRUEVOICE_ANON_SALT")  # up makes its own, in the data directory
         w = WorkerProcess([command, *(extra or [])], env, data_dir, web_port, tmp_path / f"{command}-{len(started)}.log")
         started.append(w)
         return w

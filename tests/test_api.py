@@ -31,9 +31,14 @@ def api(tmp_path_factory):
     ("/api/mentions", b"[]", 400, "1 to 10000"),
     ("/api/mentions", b'[{"platform": "twitter"}]', 422, "post_id: Field required"),
     ("/api/sql", b'{"query": "SELECT 1"}', 400, '{"sql"'),
-    ("/api/sql", b'{"sql": "SELECT count( FROM mentions"}', 400, "Syntax error"),
+    ("/api/sql", b'{"sql": "SELECT count( FROM mentions"}', 400, "could not be parsed"),
     ("/api/sql", b'{"sql": "SELECT nope FROM mentions"}', 400, "nope"),
-    ("/api/sql", b'{"sql": "INSERT INTO mentions SELECT * FROM mentions"}', 403, "read-only"),
+    ("/api/sql", b'{"sql": "INSERT INTO mentions SELECT * FROM mentions"}', 403, "INSERT is not allowed"),
+    ("/api/sql", b'{"sql": "SELECT * FROM file(\'/etc/passwd\', \'LineAsString\')"}', 403, "file() is not allowed"),
+    ("/api/sql", b'{"sql": "SELECT * FROM url(\'http://127.0.0.1:1/\', \'LineAsString\')"}', 403, "url() is not allowed"),
+    ("/api/sql", b'{"sql": "SELECT 1 INTO OUTFILE \'/tmp/tv-pwned\'"}', 403, "INTO OUTFILE"),
+    ("/api/sql", b'{"sql": "SELECT $$x$$ FROM system.users"}', 403, "system.users"),
+    ("/api/sql", b'{"sql": "SELECT 1 SETTINGS readonly = 0"}', 403, "SETTINGS"),
     ("/api/campaigns", b'{"campaign_id": "x", "brand": "b"}', 422, "keywords or a query"),
     ("/api/campaigns", b'{"campaign_id": "x", "brand": "b", "query": "(a AND"}', 422, "query"),
 ])
@@ -102,6 +107,34 @@ def test_health_ready_metrics(api):
     import urllib.request
 
     assert api.get("/health") == {"status": "ok"}
-    assert api.get("/ready") == {"ready": True}
+    assert api.get("/ready") == {"ready": True, "problems": []}
     text = urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
     assert "truevoice_mentions_scored_total" in text and "truevoice_clickhouse_rows_total" in text
+
+
+def test_an_endless_query_does_not_stall_storage_and_goes_when_its_client_does(api):
+    """Analyst SQL runs in its own pool: a query that never ends leaves ingest and the sink alone,
+    and a client that hangs up takes its query with it."""
+    import socket
+
+    body = b'{"sql": "SELECT count() FROM numbers(1000000000000)"}'
+    request = (f"POST /api/sql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+    hung_up = socket.create_connection(("127.0.0.1", api.web_port))
+    hung_up.sendall(request)
+    wait_until(lambda: api.scalar("SELECT count() FROM numbers(1)") == 1, 30, "a second query answered meanwhile")
+    mentions = make_mentions(30, seed=31, prefix="busy")
+    status, _ = api.post("/api/mentions", mentions)
+    assert status == 202
+    wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'busy-%'") == 30, 60,
+               "mentions stored while the endless query runs")
+    hung_up.close()  # the client goes away: its query is killed, the pool is free again
+    wait_until(lambda: _analyst_queries_running(api) == 0, 30, "the endless query killed")
+
+
+def _analyst_queries_running(api) -> float:
+    import urllib.request
+
+    text = urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
+    line = next(l for l in text.splitlines() if l.startswith("truevoice_analyst_queries_running "))
+    return float(line.split()[1])

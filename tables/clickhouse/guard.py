@@ -50,6 +50,10 @@ class UnsafeQueryError(PermanentError):
     """The query is not one an analyst may run through the read-only SQL endpoint."""
 
 
+class QuerySyntaxError(UnsafeQueryError):
+    """The query does not parse: a mistake to fix (HTTP 400), not a refusal (403)."""
+
+
 # Table functions allowed in FROM / JOIN / DESCRIBE position. They only generate rows in memory;
 # every other table function (file, url, s3, remote, cluster, executable, merge, mysql, input,
 # loop, dictionary, view, python, …) reads files, the network, other databases or other tables.
@@ -242,9 +246,9 @@ def _parse(sql: str) -> exp.Expression:
     try:
         trees = [t for t in sqlglot.parse(sql, dialect=_DIALECT) if t is not None]
     except ParseError as exc:
-        raise UnsafeQueryError(f"the query could not be parsed: {_parse_error(exc)}") from None
+        raise QuerySyntaxError(f"the query could not be parsed: {_parse_error(exc)}") from None
     except SqlglotError as exc:
-        raise UnsafeQueryError(f"the query could not be parsed: {_first_line(exc)}") from None
+        raise QuerySyntaxError(f"the query could not be parsed: {_first_line(exc)}") from None
     if len(trees) != 1:
         raise UnsafeQueryError(f"only one statement can be run at a time, got {len(trees)}")
     return trees[0]
