@@ -21,9 +21,9 @@ def test_combiner_sums_per_campaign_platform_minute_and_counts_brand_wide():
     assert set(deltas) == {("*", "twitter", minute), ("a", "twitter", minute), ("b", "twitter", minute),
                            ("*", "twitter", minute + 60)}
     a = deltas[("a", "twitter", minute)]
-    assert (a.count, a.positive, a.negative, a.credible) == (2, 1, 1, 1)
-    assert abs(a.sentiment_sum - 0.1) < 1e-9
-    assert deltas[("*", "twitter", minute)].count == 2
+    assert (a.sums.count, a.sums.positive, a.sums.negative, a.sums.credible) == (2, 1, 1, 1)
+    assert abs(a.sums.sentiment_sum - 0.1) < 1e-9
+    assert deltas[("*", "twitter", minute)].sums.count == 2
     assert len(c) == 0 and c.drain() == []
 
 
@@ -32,7 +32,7 @@ def test_add_sums_and_delta_sums_agree():
     c.add(scored("clien", "2026-01-01T10:00:00Z", "positive", sentiment=1.0))
     (d,) = [d for d in c.drain() if d.campaign_id == "*"]
     assert add_sums(None, delta_sums(d)) == delta_sums(d)
-    assert add_sums(delta_sums(d), delta_sums(d))[0] == 2.0
+    assert add_sums(delta_sums(d), delta_sums(d)).count == 2
 
 
 def detector(z=3.0, min_mentions=20):
