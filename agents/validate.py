@@ -109,9 +109,8 @@ def _scrub_record(data: dict, anonymiser: Anonymiser) -> dict:
                 author[member] = _pseudonym(member, author[member], anonymiser)
     elif author is not None:  # an author that is not an object is the person itself
         data["author"] = _pseudonym("id", author, anonymiser)
-    if "text" in data:
-        data["text"] = _scrub_strings(data["text"], anonymiser)
-    return data
+    # every other member may carry personal data too (a url with an e-mail, a phone in a hashtag)
+    return {k: v if k == "author" else _scrub_strings(v, anonymiser) for k, v in data.items()}
 
 
 def _scrub_broken_member(m: re.Match, anonymiser: Anonymiser) -> str:

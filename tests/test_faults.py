@@ -28,8 +28,7 @@ def small_disk(tmp_path: Path):
     mount = tmp_path / "small"
     mount.mkdir()
     done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    assert done.returncode == 0, f"cannot mount a tmpfs (the tests run as root): {done.stderr.decode().strip()}"
     try:
         yield mount
     finally:
@@ -87,9 +86,18 @@ def clickhouse_windows(worker, campaign: str) -> dict[str, dict[int, tuple[int, 
     return out
 
 
+def ready(worker) -> dict:
+    try:
+        return worker.get("/ready")
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 503
+        return orjson.loads(exc.read())
+
+
 def test_a_full_disk_delays_inserts_but_windows_stay_exact(broker, worker_factory, small_disk):
     worker = worker_factory(broker)
     worker.env["TRUEVOICE_CLICKHOUSE_URL"] = f"chdb://{small_disk}/clickhouse"
+    worker.env["TRUEVOICE_BACKLOG_FLOOR_RECORDS"] = "500"  # a small bound, so a short test passes it
     worker.start()
     assert worker.post("/api/campaigns", CAMPAIGN)[0] == 201
     wait_until(lambda: any(c["campaign_id"] == "ramen" for c in worker.get("/api/campaigns")["campaigns"]), 30,
@@ -105,9 +113,21 @@ def test_a_full_disk_delays_inserts_but_windows_stay_exact(broker, worker_factor
     produce(broker.bootstrap_servers, [orjson.dumps(m) for m in second])
     wait_until(lambda: metric(worker, "truevoice_loop_failures_total") >= failures_before + 2, 60,
                "inserts failing on the full disk")
+    # a full disk is visible: not ready, the reason says storage, and once the unprocessed
+    # backlog passes its bound ingest stops taking input: 503 with Retry-After
+    state = wait_until(lambda: _when(ready(worker), lambda r: any("behind" in p for p in r["problems"])), 30,
+                       "/ready false with the backlog over its bound")
+    assert not state["ready"]
+    assert any(p.startswith("sink:") and "NOT_ENOUGH_SPACE" in p for p in state["problems"]), state
+    third = make_mentions(50, seed=23, prefix="f3")
+    status, headers, body = _post_raw(worker, third)
+    assert status == 503 and int(headers["Retry-After"]) >= 1 and "behind" in body["error"], (status, body)
     filler.unlink()
+    wait_until(lambda: ready(worker)["ready"], 60, "/ready true again once space returns")
+    status, body = worker.post("/api/mentions", third)  # accepted again, and stored
+    assert status == 202 and body["accepted"] == len(third)
 
-    everything = first + second
+    everything = first + second + third
     wait_until(lambda: (rows_or_none(worker, "SELECT count() FROM mentions FINAL") or [(0,)])[0][0] == len(everything),
                60, "every mention after the disk was freed")
     assert worker.scalar("SELECT count() FROM mentions FINAL") == len(everything)
@@ -119,6 +139,28 @@ def test_a_full_disk_delays_inserts_but_windows_stay_exact(broker, worker_factor
         if campaign == "ramen":
             assert sum(n for per in want.values() for n, _ in per.values()) > 0, "the campaign matched nothing"
         for platform in PLATFORMS:
-            wait_until(lambda: windows(worker, campaign, platform) == want[platform], 20,
-                       f"windows of {campaign} on {platform} equal ClickHouse")
+            try:
+                wait_until(lambda: windows(worker, campaign, platform) == want[platform], 20,
+                           f"windows of {campaign} on {platform} equal ClickHouse")
+            except AssertionError:
+                got = windows(worker, campaign, platform)
+                diff = {m: (got.get(m), want[platform].get(m)) for m in set(got) | set(want[platform])
+                        if got.get(m) != want[platform].get(m)}
+                raise AssertionError(f"{campaign} {platform}: (window, clickhouse) differ: {diff}")
     assert worker.get("/health") == {"status": "ok"}
+
+
+def _post_raw(worker, body: object) -> tuple[int, dict, dict]:
+    import urllib.request
+
+    req = urllib.request.Request(worker.url + "/api/mentions", data=orjson.dumps(body),
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), orjson.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), orjson.loads(exc.read())
+
+
+def _when(value, test):
+    return value if test(value) else None
