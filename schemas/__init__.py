@@ -15,6 +15,7 @@ from schemas.records import (
     ScoredMention,
     TextScores,
     WindowDelta,
+    WindowSums,
 )
 from schemas.topics import TOPIC_MODELS, Topics
 
@@ -31,4 +32,5 @@ __all__ = [
     "TOPIC_MODELS",
     "Topics",
     "WindowDelta",
+    "WindowSums",
 ]

@@ -13,7 +13,6 @@ from typing import Any, Sequence
 
 import faust
 import mode
-import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from agents.alerts import DeltaApplier
@@ -22,7 +21,7 @@ from agents.consumer_loop import ConsumerLoop
 from agents.score import ScoreAgent, ScorerConfig, ScoringPool
 from agents.sink import SINK_TOPICS, SinkAgent, dead_letter_records, send_dead_letters
 from agents.window import WindowCombinerAgent, send_deltas
-from schemas import Campaign, Topics, WindowDelta
+from schemas import Campaign, Topics, WindowDelta, WindowSums
 from streams.backlog import BacklogGauge, BacklogLimit
 from streams.settings import Settings
 from streams.web import WebServer
@@ -107,7 +106,7 @@ class TrueVoiceApp:
         self.web = WebServer(self)
         self.app.service(self.web)
 
-    def _seed_history(self, key: str, minute: int) -> dict[int, list[float]]:
+    def _seed_history(self, key: str, minute: int) -> dict[int, WindowSums]:
         return self.view.minutes(key, minute - 60, 60)
 
 

@@ -107,6 +107,9 @@ class WebServer(mode.Service):
                 "mentions_deadlettered_total": "records sent to the dead-letter topic by this worker",
                 "clickhouse_rows_total": "mentions inserted into ClickHouse by this worker",
                 "window_deltas_applied_total": "window deltas applied to the RocksDB table",
+                "window_deltas_duplicate_total": "window deltas skipped: their source offsets were applied already",
+                "records_dead_lettered_by_loops_total": "records a stage could never handle, sent to the dead-letter topic",
+                "clickhouse_refused_total": "records ClickHouse refused (the data's fault), dead-lettered",
                 "alerts_raised_total": "spike alerts raised by this worker",
                 "loop_failures_total": "batches that failed and were retried",
                 "uptime_seconds": "seconds since the worker started",
@@ -175,6 +178,9 @@ class WebServer(mode.Service):
             g["mentions_deadlettered_total"].set(p.score_agent.dead_lettered)
         g["clickhouse_rows_total"].set(p.sink_agent.rows)
         g["window_deltas_applied_total"].set(self.tv.applier.applied)
+        g["window_deltas_duplicate_total"].set(self.tv.applier.duplicates)
+        g["records_dead_lettered_by_loops_total"].set(sum(loop.dead_lettered for loop in p.loops))
+        g["clickhouse_refused_total"].set(p.sink_agent.refused)
         g["alerts_raised_total"].set(self.tv.applier.alerts_raised)
         g["loop_failures_total"].set(sum(loop.failures for loop in p.loops))
         g["uptime_seconds"].set(time.time() - p.started_at)
