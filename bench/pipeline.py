@@ -36,7 +36,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from streams.broker import free_port  # noqa: E402
+from streams.kafka.embedded import free_port  # noqa: E402
 
 SAMPLE = REPO / "streams" / "sample" / "mentions.jsonl.gz"
 

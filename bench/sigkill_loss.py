@@ -2,7 +2,7 @@
 
 The embedded Tansu broker keeps topics in memory only: what it holds and the worker has not yet
 written to ClickHouse is gone when ``up`` dies. Replay (and HTTP ingest) therefore wait while
-the unprocessed backlog is above a few seconds of measured capacity (``streams.backlog``).
+the unprocessed backlog is above a few seconds of measured capacity (``streams.kafka.backlog``).
 
 This benchmark starts ``up --no-sample``, replays N mentions at full speed exactly as
 ``truevoice replay`` does (same producer code, same backpressure), SIGKILLs ``up`` once
@@ -36,8 +36,8 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from pipeline import load_texts  # noqa: E402
 from schemas import Topics  # noqa: E402
-from streams.backlog import BacklogGauge, BacklogLimit  # noqa: E402
-from streams.broker import free_port  # noqa: E402
+from streams.kafka.backlog import BacklogGauge, BacklogLimit  # noqa: E402
+from streams.kafka.embedded import free_port  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 
 

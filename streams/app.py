@@ -22,9 +22,9 @@ from agents.score import ScoreAgent, ScorerConfig, ScoringPool
 from agents.sink import SINK_TOPICS, SinkAgent, dead_letter_records, send_dead_letters
 from agents.window import WindowCombinerAgent, send_deltas
 from schemas import Campaign, Topics, WindowDelta, WindowSums
-from streams.backlog import BacklogGauge, BacklogLimit
+from streams.kafka.backlog import BacklogGauge, BacklogLimit
 from streams.settings import Settings
-from streams.web import WebServer
+from streams.web.api import WebServer
 from tables.spikes import SpikeDetector
 from tables.windows import WindowView, define_windows_table
 
@@ -232,7 +232,7 @@ class Pipeline(mode.Service):
         from the broker (Tansu's ListOffsets under-reports, hence ``tansu_compat``), not from the
         consumers' last fetch, which may not have seen the newest records yet.
         """
-        from streams.tansu_compat import true_end_offsets
+        from streams.kafka.tansu_compat import true_end_offsets
 
         self.accepting = False
         bootstrap = self.tv.settings.bootstrap_servers

@@ -16,10 +16,10 @@ import faust
 from aiokafka.admin import AIOKafkaAdminClient
 
 from schemas import Campaign
-from streams import tansu_compat
-from streams.broker import EmbeddedBroker
+from streams.kafka import tansu_compat
+from streams.kafka.embedded import EmbeddedBroker
 from streams.settings import Settings
-from streams.topics import ensure_topics
+from streams.kafka.topics import ensure_topics
 
 log = logging.getLogger("truevoice")
 
@@ -154,7 +154,7 @@ def _port_from(url: str | None) -> int | None:
 def _replay_when_ready(tv: Any, records: Iterable[dict]) -> None:
     @tv.app.task
     async def replay_sample() -> None:
-        from streams.replay_producer import produce_records
+        from streams.replay.producer import produce_records
 
         await tv.pipeline.ready.wait()
         n = await produce_records(tv.pipeline.producer, records, desc="sample", backlog=tv.pipeline.backlog)

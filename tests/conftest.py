@@ -15,7 +15,7 @@ import pytest
 import urllib.request
 import urllib.error
 
-from streams.broker import EmbeddedBroker, free_port
+from streams.kafka.embedded import EmbeddedBroker, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 # a production worker refuses to start without a salt; one per test session, never a published one

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import aiohttp
 import pytest
 
-from streams.broker import EmbeddedBroker, free_port
+from streams.kafka.embedded import EmbeddedBroker, free_port
 from tests.conftest import WorkerProcess, wait_until, worker_env
 from tests.mentions import make_mentions
 

@@ -8,8 +8,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from schemas import Topics
-from streams.backlog import BacklogGauge, BacklogLimit
-from streams.topics import ensure_topics
+from streams.kafka.backlog import BacklogGauge, BacklogLimit
+from streams.kafka.topics import ensure_topics
 
 GROUP = "truevoice.score"
 

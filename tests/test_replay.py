@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from schemas.records import Mention
-from streams.replay import ReplayFileError, count_records, iter_records
+from streams.replay.files import ReplayFileError, count_records, iter_records
 
 GOOD = {"platform": "twitter", "post_id": "1", "author": {"id": "a1"}, "text": "불꽃라면 존맛",
         "posted_at": "2025-03-14T09:00:00Z"}

@@ -12,12 +12,12 @@ from typing import Any, Protocol
 import mode
 import orjson
 from aiohttp import WSMsgType, web
-from aiokafka import AIOKafkaConsumer
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 from pydantic import ValidationError
 
 from agents.validate import describe_validation_error
 from schemas import Campaign, Mention, Topics
+from streams.web.feed import AlertFeed
 from tables.combiner import window_key
 
 
@@ -55,42 +55,6 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
     except Exception as exc:  # noqa: BLE001 - a client never sees a bare 500 traceback
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error(503, f"the server could not handle the request right now: {type(exc).__name__}")
-
-
-class AlertFeed:
-    """Fans alerts.spikes out to WebSocket clients; one consumer per process, from the latest offset."""
-
-    def __init__(self) -> None:
-        self.clients: set[web.WebSocketResponse] = set()
-        self.recent: list[dict] = []
-        self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task | None = None
-
-    async def start(self, bootstrap: str) -> None:
-        self._consumer = AIOKafkaConsumer(Topics.ALERTS, bootstrap_servers=bootstrap,
-                                          auto_offset_reset="latest", enable_auto_commit=False)
-        await self._consumer.start()
-        self._task = asyncio.create_task(self._run(), name="alert-feed")
-
-    async def _run(self) -> None:
-        assert self._consumer is not None
-        async for record in self._consumer:
-            alert = orjson.loads(record.value)
-            self.recent = (self.recent + [alert])[-100:]
-            payload = orjson.dumps(alert).decode()
-            for ws in list(self.clients):
-                try:
-                    await ws.send_str(payload)
-                except (ConnectionResetError, RuntimeError):
-                    self.clients.discard(ws)
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-        if self._consumer:
-            await self._consumer.stop()
-        for ws in list(self.clients):
-            await ws.close()
 
 
 class WebServer(mode.Service):

@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
 from schemas import Topics
-from streams.backlog import BacklogGauge
+from streams.kafka.backlog import BacklogGauge
 
 WINDOW = 5000
 

@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON rows instead of a table")
     p.set_defaults(func=cmd_sql)
 
-    from streams.models_cli import add_models_commands
+    from streams.cli.models import add_models_commands
 
     add_models_commands(sub)
     return parser
@@ -129,8 +129,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from aiokafka import AIOKafkaProducer
 
     from schemas import Topics
-    from streams.replay import ReplayFileError, count_records, iter_records
-    from streams.replay_producer import produce_records
+    from streams.replay.files import ReplayFileError, count_records, iter_records
+    from streams.replay.producer import produce_records
 
     bootstrap = _broker(args)
     try:
@@ -142,7 +142,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings = _settings(args)
 
     async def go() -> int:
-        from streams.backlog import BacklogGauge, BacklogLimit
+        from streams.kafka.backlog import BacklogGauge, BacklogLimit
         from streams.runner import broker_is_tansu
 
         producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=10, max_batch_size=262144,
@@ -172,7 +172,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
-    from streams.topics import describe_topics, ensure_topics
+    from streams.kafka.topics import describe_topics, ensure_topics
 
     bootstrap = _broker(args)
     settings = _settings(args)

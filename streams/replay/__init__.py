@@ -1,0 +1,1 @@
+"""Replaying recorded mentions: reading files (JSONL, CSV, gzip) and producing them with backpressure."""
