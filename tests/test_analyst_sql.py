@@ -160,21 +160,50 @@ def test_close_returns_at_once_with_a_query_running(make_store):
     assert s.analyst.running == 0
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "chdb's clickhouse-connect backend runs one query at a time per client (a handle lock), and the "
+    "guard's EXPLAIN AST and every analyst query share the one read-only client: while a query runs, "
+    "submit() blocks in the guard instead of queueing (and aquery() calls submit() on the event loop)"))
 def test_too_many_concurrent_queries(make_store):
     s = make_store("tv_an_full", analyst_limits=LONG, analyst_workers=1)
     capacity = s.analyst.capacity  # one running + the waiting line
     assert capacity >= 2
-    held = [s.analyst.submit(ENDLESS) for _ in range(capacity)]
+    held: list[tuple[str, Future]] = []
+    stop = threading.Event()
+    outcome: Future = Future()
+
+    def fill() -> None:
+        try:
+            for _ in range(capacity):
+                if stop.is_set():
+                    return
+                held.append(s.analyst.submit(ENDLESS))
+            if not stop.is_set():
+                s.query("SELECT 1")
+            outcome.set_result(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.set_exception(exc)
+
+    filler = threading.Thread(target=fill, daemon=True)
+    filler.start()
     try:
-        wait_running(s, *held[0])
-        assert s.analyst.running == capacity
-        with pytest.raises(TooManyQueriesError) as info:
-            s.query("SELECT 1")
-        assert isinstance(info.value, RetriableError) and is_retriable(info.value)
+        try:
+            outcome.result(timeout=10)  # only the submits: no query result is awaited
+        except TimeoutError:
+            raise AssertionError("submitting analyst queries blocked while one was running") from None
+        except TooManyQueriesError as exc:
+            assert isinstance(exc, RetriableError) and is_retriable(exc)
+        else:
+            raise AssertionError("a full pool took one more query")
+        assert len(held) == capacity and s.analyst.running == capacity
     finally:
+        stop.set()
         for _tag, f in held[1:]:
-            assert f.cancel()  # still waiting: never started
-        s.analyst.kill(held[0][0])
+            f.cancel()  # still waiting: never started
+        while filler.is_alive() or running_tags(s):
+            for tag in running_tags(s):
+                s.analyst.kill(tag)
+            filler.join(0.05)
     with pytest.raises(QueryCancelledError):
         held[0][1].result(timeout=WAIT)
     assert s.analyst.running == 0
