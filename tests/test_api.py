@@ -138,3 +138,16 @@ def _analyst_queries_running(api) -> float:
     text = urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
     line = next(l for l in text.splitlines() if l.startswith("truevoice_analyst_queries_running "))
     return float(line.split()[1])
+
+
+def test_a_caller_chosen_event_id_cannot_overwrite_another_mention(api):
+    victim, attacker = make_mentions(2, seed=41, prefix="own")
+    status, body = api.post("/api/mentions", victim)
+    assert status == 202
+    victim_id = body["event_ids"][0]
+    attacker["event_id"] = victim_id  # someone else's id
+    attacker["text"] = "덮어쓰기 시도"
+    status, body = api.post("/api/mentions", attacker)
+    assert status == 202 and body["event_ids"][0] != victim_id
+    wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'own-%'") == 2, 60, "both rows")
+    assert api.scalar(f"SELECT post_id FROM mentions FINAL WHERE event_id = '{victim_id}'") == victim["post_id"]

@@ -85,3 +85,29 @@ def test_worker_without_a_salt_refuses_to_start(tmp_path):
     out = truevoice("worker", env=env)
     assert out.returncode != 0 and "worker needs an anonymisation salt" in out.stderr
     assert not (tmp_path / "anon.salt").exists()
+
+
+def test_stop_never_waits_on_an_endless_analyst_query(worker_factory):
+    """SIGTERM while an analyst query that never ends runs: up drains, kills the query, exits."""
+    import socket
+
+    up = worker_factory(None, command="up", extra=["--no-sample"]).start()
+    body = b'{"sql": "SELECT count() FROM numbers(1000000000000)"}'
+    endless = socket.create_connection(("127.0.0.1", up.web_port))
+    endless.sendall(f"POST /api/sql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    wait_until(lambda: "truevoice_analyst_queries_running 1.0" in _metrics(up), 30, "the endless query running")
+    accepted = make_mentions(200, seed=17, prefix="term")
+    assert up.post("/api/mentions", accepted)[0] == 202
+    assert up.stop(signal.SIGTERM, timeout=60) == 0  # not hung on the query
+    endless.close()
+    again = worker_factory(None, command="up", extra=["--no-sample"], data_dir=up.data_dir).start()
+    assert again.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'term-%'") == len(accepted)
+    assert again.stop(signal.SIGTERM) == 0
+
+
+def _metrics(worker) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(worker.url + "/metrics", timeout=10) as r:
+        return r.read().decode()

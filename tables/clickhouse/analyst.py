@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Mapping
 
 from schemas.errors import RetriableError
-from tables.clickhouse.connection import Connection, QueryError, QueryResult
+from tables.clickhouse.connection import ClickHouseUnavailableError, Connection, QueryError, QueryResult
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,14 @@ class TooManyQueriesError(RetriableError):
 
 class QueryCancelledError(QueryError):
     """The query was cancelled (its caller went away, or the process is stopping)."""
+
+
+class QueryLimitError(QueryError):
+    """The query ran into one of the analyst limits (time, memory, result size): narrow it."""
+
+
+# ClickHouse codes of the per-query limits: the analyst's query is too big, not the store down
+_LIMIT_CODES = {159: "max_execution_time", 241: "max_memory_usage", 396: "max_result_rows"}
 
 
 class AnalystQueries:
@@ -74,9 +82,13 @@ class AnalystQueries:
     def _run(self, tag: str, statement: str) -> QueryResult:
         try:
             return self.readonly.select(_TAG.format(tag) + statement, settings=self.limits)
-        except QueryError as exc:
+        except (QueryError, ClickHouseUnavailableError) as exc:
             if exc.code == 394:  # QUERY_WAS_CANCELLED
                 raise QueryCancelledError("the query was cancelled", exc.code) from exc
+            if exc.code in _LIMIT_CODES:
+                limit = _LIMIT_CODES[exc.code]
+                raise QueryLimitError(f"the query went past the analyst limit {limit} = {self.limits[limit]}: "
+                                      f"narrow it (a shorter time range, fewer rows, LIMIT). {exc}", exc.code) from exc
             raise
 
     def query(self, sql: str) -> QueryResult:
