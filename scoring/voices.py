@@ -1,0 +1,423 @@
+"""Cross-mention signals: what one mention cannot show alone.
+
+Two things are measured over the stream of scored mentions, in order:
+
+* **Author state** (per pseudonymised author id, never a raw id): the recent posts of the
+  author — posting time, a short event key and the text fingerprint — kept for ``ttl_minutes``
+  and at most ``max_posts_per_author`` posts (the newest). From it: the posting rate, the
+  regularity of the gaps between posts (coefficient of variation: a machine posting every 60 s
+  has a CV near 0, people are bursty, CV around 1 or more) and **self-repetition**: a post whose
+  text is a near-duplicate of at least ``repetition_min_earlier`` other posts of the same author
+  within ``ttl_minutes`` gets the ``repetition`` reason.
+* **Coordinated campaigns**: near-identical texts posted by several DIFFERENT accounts within
+  ``coordination_window_minutes`` of each other form a cluster; once the cluster holds
+  ``coordination_min_accounts`` accounts (or ``coordination_min_young_accounts`` when at least
+  half of them are younger than ``young_account_days``), every member from then on gets the
+  ``coordination`` reason and the cluster's ``coordination`` id. The earlier members are not
+  changed here (see README "Coordinated campaigns": ``truevoice score FILE`` marks them too).
+
+Near-duplicates: the text is normalised (``scoring.normalise.normalise``), lower-cased and
+stripped of URLs, @handles, #hashtags, numbers, punctuation, emoji and whitespace; texts with
+fewer than ``MIN_CHARS`` characters left carry no fingerprint (a short "존맛 ㅋㅋ" is posted by
+thousands of real people and proves nothing). The rest is cut into character 3-grams and
+hashed with datasketch's MinHash (``NUM_PERM`` = 32 permutations), whose signature is cut into
+``BANDS`` = 4 bands of 8 rows (LSH banding): two texts are near-duplicates when one band is
+equal, i.e. with probability 1 at Jaccard 1, 0.99 at 0.95, 0.89 at 0.9, 0.27 at 0.8 and 0.02 at
+0.6 (``1 - (1 - J**8)**4``). Only the 4 band hashes (stable 63-bit blake2b of the band) travel and
+are stored: 32 bytes per post.
+
+The fingerprint is computed where the text is normalised (the scoring process); the tracker only
+sees ``VoicePost`` tuples. State lives behind ``VoiceStore`` (get / put / delete / items):
+``tables.voices.MemoryVoiceStore`` or ``tables.voices.RocksVoiceStore``. The coordination index
+is memory only (minutes of posts) and rebuilt from ClickHouse by ``up``.
+
+Time is event time (``posted_at``), so a file of last year's posts behaves as it did then; the
+tracker's clock (``max posted_at`` seen, never more than ``max_future_seconds`` past the injected
+wall clock) drives the TTL sweeps. Re-observing a post (a batch read again after a crash, a
+rebuild) never counts it against itself: posts are recognised by their event key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import struct
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
+
+from datasketch import MinHash
+
+from scoring.normalise import normalise
+
+NUM_PERM = 32
+BANDS = 4
+ROWS = NUM_PERM // BANDS
+SHINGLE = 3
+MIN_CHARS = 12
+_SEED = 20260607
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED).permutations
+_STRIP = re.compile(r"(?:https?://|www\.)\S+|[@#][\w.]+|\d+|[^\w@#]+|[_@#]+", re.UNICODE)
+_MASK63 = (1 << 63) - 1
+
+REPETITION = "repetition"
+COORDINATION = "coordination"
+CADENCE = "cadence"
+VOICE_FACTORS = frozenset((REPETITION, COORDINATION, CADENCE))
+
+
+def _crc(data: bytes) -> int:
+    import zlib
+
+    return zlib.crc32(data)
+
+
+def fingerprint_text(text: str) -> str:
+    """The text as compared for near-duplicates (see the module docstring).
+
+    Stripped before ``normalise`` (which would turn URLs into "url" and emoji into words) and
+    after it (what normalising left)."""
+    return _STRIP.sub("", normalise(_STRIP.sub(" ", text)).lower())
+
+
+def fingerprint(text: str) -> tuple[int, ...] | None:
+    """The ``BANDS`` band hashes of the text's MinHash signature, or None when it is too short.
+
+    ``text``: the mention's (anonymised) text, as stored. Stable across processes and restarts."""
+    key = fingerprint_text(text)
+    if len(key) < MIN_CHARS:
+        return None
+    m = MinHash(num_perm=NUM_PERM, hashfunc=_crc, permutations=_PERMUTATIONS)
+    m.update_batch([key[i:i + SHINGLE].encode() for i in range(len(key) - SHINGLE + 1)])
+    raw = m.hashvalues.tobytes()
+    width = ROWS * 8
+    return tuple((int.from_bytes(hashlib.blake2b(raw[i * width:(i + 1) * width], digest_size=8,
+                                                 person=b"band%d" % i).digest(), "little") & _MASK63) or 1
+                 for i in range(BANDS))
+
+
+def event_key(event_id: str) -> int:
+    """64-bit key of an event id (the first 16 hex digits of the blake2b event id)."""
+    try:
+        return int(event_id[:16], 16)
+    except ValueError:
+        return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=8).digest(), "little")
+
+
+@dataclass(frozen=True, slots=True)
+class VoicePost:
+    """What the tracker needs of one scored mention (built in the scoring process)."""
+
+    event_id: str
+    author_id: str  # pseudonymised
+    posted_at: float  # epoch seconds
+    account_age_days: int | None
+    bands: tuple[int, ...] | None
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceReason:
+    factor: str
+    points: float
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceFinding:
+    reasons: tuple[VoiceReason, ...]
+    coordination: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorActivity:
+    """Measured from an author's posts within the TTL (this one included)."""
+
+    posts: int
+    per_hour: float  # posts / span of the posts in hours (0 with fewer than 2 posts)
+    gap_cv: float | None  # coefficient of variation of the gaps (None with fewer than 3 posts)
+    duplicates: int  # other posts of the author that are near-duplicates of this one
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    ttl_minutes: float = 360.0
+    max_posts_per_author: int = 50
+    repetition_min_earlier: int = 1
+    coordination_window_minutes: float = 10.0
+    coordination_min_accounts: int = 5
+    coordination_min_young_accounts: int = 3
+    young_account_days: int = 30
+    max_accounts_per_cluster: int = 1000
+    cadence_min_posts: int = 6
+    cadence_max_cv: float = 0.1
+    repetition_points: float = -30.0
+    coordination_points: float = -25.0
+    cadence_points: float = -10.0
+    sweep_every_minutes: float = 5.0
+    sweep_chunk: int = 5000
+    max_future_seconds: float = 3600.0
+
+
+class VoiceStore(Protocol):
+    """Bytes keys to bytes values (``tables.voices``: in memory or RocksDB)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def put(self, key: bytes, value: bytes) -> None: ...
+
+    def delete(self, key: bytes) -> None: ...
+
+    def items(self) -> Iterator[tuple[bytes, bytes]]: ...
+
+
+_POST = struct.Struct("<dQ%dQ" % BANDS)  # posted_at, event key, bands (0 = no fingerprint)
+_NO_BANDS = (0,) * BANDS
+_AUTHOR = b"a:"
+
+
+def _unpack(value: bytes | None) -> list[tuple]:
+    return list(_POST.iter_unpack(value)) if value else []
+
+
+def _pack(posts: Iterable[tuple]) -> bytes:
+    return b"".join(_POST.pack(*p) for p in posts)
+
+
+class _Cluster:
+    """Posts of near-identical text within the window. A single post is a cluster of one whose
+    account tables are made only when a second post joins (most posts never get one)."""
+
+    __slots__ = ("root", "first", "last", "author", "young", "accounts", "members")
+
+    def __init__(self, root: int, at: float, author: str, young: bool) -> None:
+        self.root, self.first, self.last, self.author, self.young = root, at, at, author, int(young)
+        self.accounts: dict[str, bool] | None = None
+        self.members: set[int] | None = None
+
+    @property
+    def id(self) -> str:
+        return f"coord_{self.root:016x}"
+
+    def size(self) -> int:
+        return 1 if self.accounts is None else len(self.accounts)
+
+    def add(self, ek: int, at: float, author: str, young: bool, cap: int) -> bool:
+        """Add a post; False when it is already counted (or the cluster is full)."""
+        if self.members is None:
+            if ek == self.root:
+                return False
+            self.members = {self.root}
+            self.accounts = {self.author: bool(self.young)}
+        if ek in self.members or len(self.members) >= cap * 4:
+            return False
+        self.members.add(ek)
+        self.first, self.last = min(self.first, at), max(self.last, at)
+        if author not in self.accounts and len(self.accounts) < cap:  # type: ignore[operator]
+            self.accounts[author] = young  # type: ignore[index]
+            self.young += young
+        return True
+
+
+class VoiceTracker:
+    """Author state and coordinated clusters over scored mentions, in order. Not thread-safe:
+    run it in ONE place (the score agent's parent process, or ``score FILE``)."""
+
+    def __init__(self, authors: VoiceStore, config: VoiceConfig | None = None, *,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config = config or VoiceConfig()
+        self.authors = authors
+        self.clock = clock
+        self.watermark = 0.0
+        self._index: dict[int, dict[int, _Cluster]] = {}  # minute → band hash → cluster
+        self._clusters: dict[int, _Cluster] = {}  # clusters of two posts or more, by root
+        self._last_sweep = 0.0
+        self._sweeper: Iterator[tuple[bytes, bytes]] | None = None
+        self.swept_posts = 0
+
+    # ------------------------------------------------------------------ the stream
+
+    def observe(self, posts: Sequence[VoicePost]) -> list[VoiceFinding | None]:
+        """Remember each post in order and say what it shows (None: nothing cross-mention)."""
+        out = [self._observe(p, emit=True) for p in posts]
+        self._sweep_some()
+        return out
+
+    def remember(self, posts: Iterable[VoicePost]) -> int:
+        """Add posts without findings (a rebuild); posts already known are skipped."""
+        n = 0
+        for p in posts:
+            self._observe(p, emit=False)
+            n += 1
+        self._sweep_some()
+        return n
+
+    def activity(self, author_id: str, posted_at: float | None = None) -> AuthorActivity:
+        at = self.watermark if posted_at is None else posted_at
+        cut = at - self.config.ttl_minutes * 60
+        times = sorted(p[0] for p in _unpack(self.authors.get(_AUTHOR + author_id.encode())) if p[0] >= cut)
+        return _activity(times, 0)
+
+    # ------------------------------------------------------------------ internals
+
+    def _advance(self, posted_at: float) -> None:
+        limit = self.clock() + self.config.max_future_seconds
+        if self.watermark < posted_at <= limit:
+            self.watermark = posted_at
+        elif posted_at > limit > self.watermark:
+            self.watermark = limit
+
+    def _observe(self, p: VoicePost, *, emit: bool) -> VoiceFinding | None:
+        cfg = self.config
+        self._advance(p.posted_at)
+        ek = event_key(p.event_id)
+        reasons: list[VoiceReason] = []
+
+        key = _AUTHOR + p.author_id.encode()
+        cut = max(p.posted_at, self.watermark) - cfg.ttl_minutes * 60
+        held = _unpack(self.authors.get(key))
+        stored = [q for q in held if q[0] >= cut]
+        others = [q for q in stored if q[1] != ek]
+        known = len(others) != len(stored)
+        dups = 0
+        if p.bands is not None:
+            window = cfg.ttl_minutes * 60
+            bands = p.bands
+            dups = sum(1 for q in others if abs(q[0] - p.posted_at) <= window
+                       and any(a == b for a, b in zip(q[2:], bands)))
+        if emit:
+            if dups >= cfg.repetition_min_earlier and cfg.repetition_points:
+                reasons.append(VoiceReason(REPETITION, cfg.repetition_points,
+                                           f"near-duplicate of {dups} other post{'s' if dups != 1 else ''} "
+                                           f"by this author within {_span(cfg.ttl_minutes * 60)}"))
+            times = sorted([q[0] for q in others] + [p.posted_at])
+            act = _activity(times, dups)
+            if (cfg.cadence_points and act.posts >= cfg.cadence_min_posts and act.gap_cv is not None
+                    and act.gap_cv < cfg.cadence_max_cv):
+                reasons.append(VoiceReason(CADENCE, cfg.cadence_points,
+                                           f"{act.posts} posts at {act.per_hour:.1f}/h with near-constant gaps "
+                                           f"(CV {act.gap_cv:.2f})"))
+        if not known:
+            others.append((p.posted_at, ek, *(p.bands or _NO_BANDS)))
+            if len(others) > cfg.max_posts_per_author:
+                others.sort(key=lambda q: q[0])
+                others = others[-cfg.max_posts_per_author:]
+            self.authors.put(key, _pack(others))
+        elif len(stored) != len(held):
+            self.authors.put(key, _pack(stored))
+
+        coordination = ""
+        if p.bands is not None:
+            cluster = self._cluster_of(p, ek)
+            if emit and self._recognised(cluster):
+                coordination = cluster.id
+                n, young = cluster.size(), cluster.young
+                if cfg.coordination_points:
+                    reasons.append(VoiceReason(
+                        COORDINATION, cfg.coordination_points,
+                        f"near-identical text from {n}{'+' if n >= cfg.max_accounts_per_cluster else ''} accounts "
+                        f"within {_span(cluster.last - cluster.first)} ({young} created less than "
+                        f"{cfg.young_account_days} days before posting)"))
+        if not emit or (not reasons and not coordination):
+            return None
+        return VoiceFinding(tuple(reasons), coordination)
+
+    def _cluster_of(self, p: VoicePost, ek: int) -> _Cluster:
+        cfg = self.config
+        minute = int(p.posted_at // 60)
+        span = int(math.ceil(cfg.coordination_window_minutes))
+        window = cfg.coordination_window_minutes * 60
+        found: _Cluster | None = None
+        for m in range(minute - span, minute + span + 1):
+            bucket = self._index.get(m)
+            if not bucket:
+                continue
+            for b in p.bands:  # type: ignore[union-attr]
+                c = bucket.get(b)
+                if c is not None and (c.root == ek or abs(p.posted_at - c.last) <= window) \
+                        and (found is None or c.first < found.first):
+                    found = c
+        young = p.account_age_days is not None and p.account_age_days < cfg.young_account_days
+        if found is None:
+            found = _Cluster(ek, p.posted_at, p.author_id, young)
+        elif found.add(ek, p.posted_at, p.author_id, young, cfg.max_accounts_per_cluster):
+            self._clusters[found.root] = found
+        bucket = self._index.setdefault(minute, {})
+        for b in p.bands:  # type: ignore[union-attr]
+            bucket[b] = found
+        return found
+
+    def _recognised(self, c: _Cluster) -> bool:
+        n = c.size()
+        cfg = self.config
+        return n >= cfg.coordination_min_accounts or (
+            n >= cfg.coordination_min_young_accounts and c.young * 2 >= n)
+
+    def _sweep_some(self) -> None:
+        """TTL sweeps: whole minutes of the coordination index and stale clusters at once; the
+        author store in chunks of ``sweep_chunk`` keys per call, one pass every ``sweep_every_minutes``."""
+        cfg = self.config
+        now = self.watermark
+        keep_from = int(now // 60) - int(math.ceil(cfg.coordination_window_minutes)) - 1
+        for m in [m for m in self._index if m < keep_from]:
+            del self._index[m]
+        stale = now - cfg.coordination_window_minutes * 60 - 120
+        for root in [r for r, c in self._clusters.items() if c.last < stale]:
+            del self._clusters[root]
+        if self._sweeper is None:
+            if now - self._last_sweep < cfg.sweep_every_minutes * 60:
+                return
+            self._last_sweep = now
+            self._sweeper = iter(self.authors.items())
+        cut = now - cfg.ttl_minutes * 60
+        for _ in range(cfg.sweep_chunk):
+            item = next(self._sweeper, None)
+            if item is None:
+                self._sweeper = None
+                return
+            key, value = item
+            posts = _unpack(value)
+            kept = [q for q in posts if q[0] >= cut]
+            if len(kept) == len(posts):
+                continue
+            self.swept_posts += len(posts) - len(kept)
+            if kept:
+                self.authors.put(key, _pack(kept))
+            else:
+                self.authors.delete(key)
+
+    def sweep_all(self) -> None:
+        """One complete TTL sweep now (tests, shutdown)."""
+        self._last_sweep = -math.inf
+        self._sweeper = None
+        while True:
+            self._sweep_some()
+            if self._sweeper is None:
+                return
+
+    @property
+    def clusters(self) -> int:
+        return len(self._clusters)
+
+    @property
+    def indexed_bands(self) -> int:
+        return sum(len(b) for b in self._index.values())
+
+
+def _activity(times: list[float], dups: int) -> AuthorActivity:
+    n = len(times)
+    span = times[-1] - times[0] if n > 1 else 0.0
+    per_hour = (n - 1) / (span / 3600) if span > 0 else 0.0
+    cv = None
+    if n >= 3:
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        mean = sum(gaps) / len(gaps)
+        if mean > 0:
+            cv = math.sqrt(sum((g - mean) ** 2 for g in gaps) / len(gaps)) / mean
+    return AuthorActivity(n, per_hour, cv, dups)
+
+
+def _span(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:g} h"
+    return f"{max(seconds, 60) / 60:.0f} min"
