@@ -48,21 +48,27 @@ _LIMIT_CODES = {159: "max_execution_time", 241: "max_memory_usage", 396: "max_re
 
 
 class AnalystQueries:
-    def __init__(self, readonly: Connection, admin: Connection, check: Callable[[str], str], *,
-                 workers: int = 2, waiting: int = 8, limits: Mapping[str, Any] | None = None) -> None:
-        self.readonly = readonly
-        self.admin = admin  # kills queries; the read-only handle may not
+    """A bounded pool for analyst SQL. Each worker thread has its own read-only handle (a chdb or
+    HTTP client runs one query at a time), and the guard runs in the worker too, so neither a
+    slow query nor the guard's EXPLAIN ever waits on another query or on the event loop."""
+
+    def __init__(self, connect_readonly: Callable[[], Connection], admin: Connection,
+                 check: Callable[[str, Connection], str], *, workers: int = 2, waiting: int = 8,
+                 limits: Mapping[str, Any] | None = None) -> None:
+        self.connect_readonly = connect_readonly
+        self.admin = admin  # kills queries; the read-only handles may not
         self.check = check
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.capacity = workers + waiting
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="analyst-sql")
         self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[Connection] = []
         self._running: dict[str, Future] = {}
         self._closed = False
 
     def submit(self, sql: str) -> tuple[str, Future]:
-        """Check ``sql`` (raises the guard's error at once) and queue it; returns (tag, future)."""
-        statement = self.check(sql)
+        """Queue ``sql``; returns (tag, future). The future raises the guard's error for a refused query."""
         with self._lock:
             if self._closed:
                 raise TooManyQueriesError("analyst SQL is shutting down")
@@ -70,7 +76,7 @@ class AnalystQueries:
                 raise TooManyQueriesError(
                     f"{len(self._running)} analyst queries are running or waiting; try again shortly")
             tag = uuid.uuid4().hex
-            future = self._executor.submit(self._run, tag, statement)
+            future = self._executor.submit(self._run, tag, sql)
             self._running[tag] = future
             future.add_done_callback(lambda _f, t=tag: self._forget(t))
         return tag, future
@@ -79,9 +85,19 @@ class AnalystQueries:
         with self._lock:
             self._running.pop(tag, None)
 
-    def _run(self, tag: str, statement: str) -> QueryResult:
+    def _connection(self) -> Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self.connect_readonly()
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    def _run(self, tag: str, sql: str) -> QueryResult:
+        conn = self._connection()
+        statement = self.check(sql, conn)
         try:
-            return self.readonly.select(_TAG.format(tag) + statement, settings=self.limits)
+            return conn.select(_TAG.format(tag) + statement, settings=self.limits)
         except (QueryError, ClickHouseUnavailableError) as exc:
             if exc.code == 394:  # QUERY_WAS_CANCELLED
                 raise QueryCancelledError("the query was cancelled", exc.code) from exc
@@ -118,8 +134,14 @@ class AnalystQueries:
     def close(self) -> None:
         """Kill what runs and never wait for it: a stop must not hang on an analyst's query."""
         with self._lock:
+            if self._closed:
+                return
             self._closed = True
             tags = list(self._running)
         for tag in tags:
             self.kill(tag)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            conn.close()

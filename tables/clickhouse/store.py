@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, TypeVar
 
-from schemas.records import Alert, Campaign, DeadLetter, Prediction, ScoredMention, WindowDelta
+from schemas.records import Alert, Campaign, DeadLetter, Outcome, Prediction, ScoredMention, WindowDelta
 from tables.clickhouse import columns as cols
 from tables.clickhouse.analyst import AnalystQueries
 from tables.clickhouse.connection import Connection, QueryResult, _aware
@@ -47,13 +47,16 @@ class ClickHouseStore:
         self.conn = Connection(url)
         self.conn.command(f"CREATE DATABASE IF NOT EXISTS {database}")
         self.conn.client.database = database
-        # readonly=2: reads only, and readonly itself cannot be lowered by the query
-        readonly = Connection(readonly_url or url, database, {"readonly": 2})
+        readonly_url = readonly_url or url
+
+        def connect_readonly() -> Connection:
+            # readonly=2: reads only, and readonly itself cannot be lowered by the query
+            return Connection(readonly_url, database, {"readonly": 2})
+
         self.analyst = AnalystQueries(
-            readonly, self.conn,
-            lambda sql: check_query(sql, database=database, explain_ast=chdb_explain_ast(readonly.client)),
+            connect_readonly, self.conn,
+            lambda sql, conn: check_query(sql, database=database, explain_ast=chdb_explain_ast(conn.client)),
             workers=analyst_workers, limits=analyst_limits)
-        self._readonly = readonly
         self._closed = False
 
     def close(self) -> None:
@@ -61,7 +64,6 @@ class ClickHouseStore:
             return
         self._closed = True
         self.analyst.close()
-        self._readonly.close()
         self.conn.close()
 
     def __enter__(self) -> "ClickHouseStore":
@@ -118,15 +120,18 @@ class ClickHouseStore:
         return self._write("campaigns", cols.CAMPAIGN_MAP, [r.model_dump(mode="json") for r in rows], version)
 
     def insert_predictions(self, rows: Sequence[Prediction]) -> int:
+        """Predictions as rows: ``risks``/``opportunities`` hold each item's summary, ``risk_items``/
+        ``opportunity_items`` each item as JSON (migration 005)."""
         return self._write("predictions", cols.PREDICTION_MAP, [r.model_dump(mode="json") for r in rows])
 
     def record_outcome(self, prediction_id: str, *, purchase_intent: float | None = None,
                        brand_sentiment: float | None = None, viral_potential: float | None = None,
                        observed_at: datetime | None = None, source: str = "") -> bool:
-        """Post the actual outcome of a prediction back; False when the prediction is unknown.
+        """Post the actual outcome of ONE prediction back; False when the prediction is unknown.
 
         Re-inserts the latest version of the row with the actual_* columns set and a newer
         updated_at (ReplacingMergeTree keeps it). Values left None keep what was stored.
+        Per-campaign outcomes over time go through ``record_actual`` instead.
         """
         db = self.database
         found = self.conn.select(f"SELECT count() FROM {db}.predictions FINAL WHERE prediction_id = {{pid:String}}",
@@ -134,10 +139,12 @@ class ClickHouseStore:
         if not found:
             return False
         observed = observed_at or datetime.now(timezone.utc)
+        kept = ("prediction_id, campaign_id, made_at, horizon_hours, purchase_intent, brand_sentiment, "
+                "viral_potential, confidence, risks, opportunities, risk_items, opportunity_items, mentions_used")
         self.conn.command(
-            f"""INSERT INTO {db}.predictions
-            SELECT prediction_id, campaign_id, made_at, horizon_hours, purchase_intent, brand_sentiment,
-                   viral_potential, confidence, risks, opportunities, mentions_used,
+            f"""INSERT INTO {db}.predictions ({kept}, actual_purchase_intent, actual_brand_sentiment,
+                   actual_viral_potential, actual_observed_at, actual_source, updated_at)
+            SELECT {kept},
                    coalesce({{pi:Nullable(Float64)}}, actual_purchase_intent),
                    coalesce({{bs:Nullable(Float64)}}, actual_brand_sentiment),
                    coalesce({{vp:Nullable(Float64)}}, actual_viral_potential),
@@ -149,6 +156,35 @@ class ClickHouseStore:
              "obs": cols.ms(observed) / 1000.0, "src": source},
         )
         return True
+
+    def record_actual(self, campaign_id: str, metric: str, value: float, at: datetime | None = None,
+                      source: str = "") -> Outcome:
+        """Record what actually happened to ``metric`` of ``campaign_id`` at ``at`` (default: now).
+
+        The same (campaign, metric, time) recorded again replaces the value. Raises ValueError
+        (pydantic) for an unknown metric or a value outside the metric's scale."""
+        outcome = Outcome(campaign_id=campaign_id, metric=metric, value=value,
+                          observed_at=at or datetime.now(timezone.utc), source=source)
+        self._write("outcomes", cols.OUTCOME_MAP, [outcome.model_dump(mode="json")])
+        return outcome
+
+    def outcome_accuracy(self, campaign_id: str | None = None) -> list[dict[str, Any]]:
+        """Every outcome with the prediction it is measured against and its accuracy (view
+        ``outcome_accuracy``), oldest first."""
+        where = " WHERE campaign_id = {cid:String}" if campaign_id else ""
+        res = self.conn.select(
+            f"SELECT campaign_id, metric, observed_at, actual, predicted, prediction_id, made_at, accuracy, confidence "
+            f"FROM {self.database}.outcome_accuracy{where} ORDER BY campaign_id, metric, observed_at",
+            {"cid": campaign_id} if campaign_id else None)
+        return [{k: _aware(v) for k, v in d.items()} for d in res.dicts()]
+
+    def prediction_accuracy(self, last: int = 20, campaign_id: str | None = None) -> list[dict[str, Any]]:
+        """Rolling accuracy per (campaign, metric) over the last ``last`` outcomes
+        (``scoring.accuracy.rolling_accuracy``; with ``last=20`` the same as the view
+        ``prediction_accuracy_rolling``)."""
+        from scoring.accuracy import rolling_accuracy
+
+        return [r.as_dict() for r in rolling_accuracy(self.outcome_accuracy(campaign_id), last=last)]
 
     # ------------------------------------------------------------------ reads (trusted SQL)
 
@@ -205,6 +241,16 @@ class ClickHouseStore:
         )
         return [WindowDelta.model_validate({**dict(zip(res.columns, row)), "rebuild": rebuild}) for row in res.rows]
 
+    def voice_rows(self, since: datetime) -> list[tuple]:
+        """``(event_id, author_id, posted_at, author_created_at, text)`` of every mention posted
+        since ``since``, oldest first: what ``up`` rebuilds the voice tracker from (the stored text
+        and author id are the anonymised ones the tracker saw)."""
+        res = self.conn.select(
+            f"SELECT event_id, author_id, posted_at, author_created_at, text FROM {self.database}.mentions FINAL "
+            f"WHERE posted_at >= fromUnixTimestamp64Milli({{since:Int64}}, 'UTC') ORDER BY posted_at",
+            {"since": cols.ms(since)})
+        return [(e, a, _aware(t), c, x) for e, a, t, c, x in res.rows]
+
     def campaigns(self, *, active_only: bool = False) -> list[Campaign]:
         """The latest version of every campaign."""
         where = " WHERE active" if active_only else ""
@@ -215,14 +261,24 @@ class ClickHouseStore:
         return [Campaign.model_validate(d) for d in res.dicts()]
 
     def predictions(self, campaign_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
-        """Latest predictions (newest first) with their outcome columns, as dicts."""
+        """Latest predictions (newest first) with their outcome columns, as dicts; ``risk_items`` and
+        ``opportunity_items`` decoded into PredictionItem dicts."""
+        import orjson
+
         where = " WHERE campaign_id = {cid:String}" if campaign_id else ""
         res = self.conn.select(
             f"SELECT * EXCEPT updated_at FROM {self.database}.predictions FINAL{where} "
             f"ORDER BY made_at DESC LIMIT {int(limit)}",
             {"cid": campaign_id} if campaign_id else None,
         )
-        return [{k: _aware(v) for k, v in d.items()} for d in res.dicts()]
+        out = []
+        for d in res.dicts():
+            row = {k: _aware(v) for k, v in d.items()}
+            for key in ("risk_items", "opportunity_items"):
+                if key in row:
+                    row[key] = [orjson.loads(x) for x in row[key]]
+            out.append(row)
+        return out
 
     def ping(self) -> bool:
         return self.conn.ping()
