@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
+import itertools
 import hashlib
 import logging
 import multiprocessing
@@ -27,7 +28,9 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from agents.enrich import MentionEnricher
 from agents.produce import send_many
 from agents.validate import dead_letter, parse_mention
+from agents.voices import VoiceStage, voice_post
 from schemas import Campaign, Mention, Topics
+from scoring.voices import VoicePost
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,15 @@ def _letter(value: bytes | None, error_type: str, reason: str, meta: RecordMeta,
 def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
                   metas: Sequence[RecordMeta]) -> tuple[list[Encoded], list[Encoded]]:
     """Raw record values → (scored records, dead letters), both encoded for their topics."""
+    scored, letters, _ = score_records_with_voices(enricher, values, metas, voices=False)
+    return scored, letters
+
+
+def score_records_with_voices(enricher: MentionEnricher, values: Sequence[bytes | None],
+                              metas: Sequence[RecordMeta], *, voices: bool = True
+                              ) -> tuple[list[Encoded], list[Encoded], list[VoicePost]]:
+    """``score_records`` plus, with ``voices``, one ``VoicePost`` per scored record (same order)
+    for the cross-mention tracker (``agents.voices``), computed here where the text is at hand."""
     mentions: list[Mention] = []
     sources: list[tuple[bytes | None, RecordMeta]] = []
     letters: list[Encoded] = []
@@ -70,16 +82,18 @@ def score_records(enricher: MentionEnricher, values: Sequence[bytes | None],
         else:
             letters.append(_letter(value, parsed[0], parsed[1], meta, kwargs))
     try:
-        return [(m.event_id.encode(), m.dumps()) for m in enricher.enrich(mentions)], letters
+        done = enricher.enrich(mentions)
     except Exception:  # noqa: BLE001 - find the one record that breaks the batch, keep the rest
         log.exception("batch scoring failed; scoring %d mentions one by one", len(mentions))
-    scored: list[Encoded] = []
-    for m, (value, meta) in zip(mentions, sources):
-        try:
-            scored.extend((s.event_id.encode(), s.dumps()) for s in enricher.enrich([m]))
-        except Exception as exc:  # noqa: BLE001 - the record's fault: dead-lettered where it came from
-            letters.append(_letter(value, "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}", meta, kwargs))
-    return scored, letters
+        done = []
+        for m, (value, meta) in zip(mentions, sources):
+            try:
+                done.extend(enricher.enrich([m]))
+            except Exception as exc:  # noqa: BLE001 - the record's fault: dead-lettered where it came from
+                letters.append(_letter(value, "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}",
+                                       meta, kwargs))
+    posts = [voice_post(s) for s in done] if voices else []
+    return [(s.event_id.encode(), s.dumps()) for s in done], letters, posts
 
 
 # -- the scoring process -------------------------------------------------------------------------
@@ -120,14 +134,15 @@ def _init_child(config: ScorerConfig) -> None:
 
 
 def _score_in_child(values: list[bytes | None], metas: list[RecordMeta], version: int,
-                    campaigns: list[bytes]) -> tuple[list[Encoded], list[Encoded]]:
+                    campaigns: list[bytes], voices: bool = False
+                    ) -> tuple[list[Encoded], list[Encoded], list[VoicePost]]:
     enricher: MentionEnricher = _child["enricher"]
     if version != _child["version"]:
         from scoring.campaigns import CampaignMatcher
 
         enricher.set_matcher(CampaignMatcher([Campaign.loads(c) for c in campaigns]))
         _child["version"] = version
-    return score_records(enricher, values, metas)
+    return score_records_with_voices(enricher, values, metas, voices=voices)
 
 
 def _warm() -> bool:
@@ -141,9 +156,10 @@ class ScoringPool:
     its matcher when the campaigns changed, whichever process a batch lands on.
     """
 
-    def __init__(self, config: ScorerConfig, processes: int = 1) -> None:
+    def __init__(self, config: ScorerConfig, processes: int = 1, *, voices: bool = False) -> None:
         self.config = config
         self.processes = processes
+        self.voices = voices  # the scoring processes also fingerprint each mention (agents.voices)
         self.executor = self._new_executor()
         self.campaigns: list[bytes] = []
         self.version = 0
@@ -160,10 +176,11 @@ class ScoringPool:
         self.campaigns = [c.dumps() for c in campaigns]
         self.version += 1
 
-    async def score(self, values: list[bytes | None], metas: list[RecordMeta]) -> tuple[list[Encoded], list[Encoded]]:
+    async def score(self, values: list[bytes | None], metas: list[RecordMeta]
+                    ) -> tuple[list[Encoded], list[Encoded], list[VoicePost]]:
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self.executor, _score_in_child, values, metas, self.version, self.campaigns)
+                self.executor, _score_in_child, values, metas, self.version, self.campaigns, self.voices)
         except BrokenProcessPool:
             # A scoring process died (out of memory, a crash in native code): start new ones;
             # the loop retries the batch, which was not committed.
@@ -176,17 +193,42 @@ class ScoringPool:
 
 
 class ScoreAgent:
-    def __init__(self, producer: AIOKafkaProducer, pool: ScoringPool) -> None:
+    """``voices``: the cross-mention step, run here in the parent (one tracker per worker, so its
+    state is consistent whichever scoring process scored a batch), batch after batch in the order
+    the batches were read, although several are scored at once."""
+
+    def __init__(self, producer: AIOKafkaProducer, pool: ScoringPool, voices: VoiceStage | None = None) -> None:
         self.producer = producer
         self.pool = pool
+        self.voices = voices
         self.scored = 0
         self.dead_lettered = 0
+        self._tickets = itertools.count()
+        self._next = 0  # the ticket whose turn it is at the tracker
+        self._finished: set[int] = set()
+        self._turn = asyncio.Condition()
 
     async def handle(self, records: Sequence[ConsumerRecord]) -> None:
+        ticket = next(self._tickets)  # taken before any await: tickets follow the read order
         values = [r.value for r in records]
         metas = [(r.topic, r.partition, r.offset, r.timestamp) for r in records]
-        scored, letters = await self.pool.score(values, metas)
+        try:
+            scored, letters, posts = await self.pool.score(values, metas)
+            if self.voices is not None:
+                async with self._turn:
+                    await self._turn.wait_for(lambda: self._next == ticket)
+                scored = self.voices.apply(scored, posts)
+        finally:
+            await self._done(ticket)
         await asyncio.gather(send_many(self.producer, Topics.SCORED, scored),
                              send_many(self.producer, Topics.DEADLETTER, letters))
         self.scored += len(scored)
         self.dead_lettered += len(letters)
+
+    async def _done(self, ticket: int) -> None:
+        async with self._turn:
+            self._finished.add(ticket)
+            while self._next in self._finished:
+                self._finished.discard(self._next)
+                self._next += 1
+            self._turn.notify_all()

@@ -19,6 +19,7 @@ from agents.alerts import DeltaApplier
 from agents.campaigns import CampaignRegistry
 from agents.consumer_loop import ConsumerLoop
 from agents.score import ScoreAgent, ScorerConfig, ScoringPool
+from agents.voices import VoiceStage
 from agents.sink import SINK_TOPICS, SinkAgent, dead_letter_records, send_dead_letters
 from agents.window import WindowCombinerAgent, send_deltas
 from schemas import Campaign, Topics, WindowDelta, WindowSums
@@ -68,7 +69,8 @@ class TrueVoiceApp:
         self.view = WindowView(self.table)
         self.scoring = ScoringPool(
             ScorerConfig(salt, settings.model_root, settings.model_overrides, settings.ort_threads),
-            settings.score_processes)
+            settings.score_processes, voices=True)
+        self.voices = _voice_stage(settings)
         self.registry = CampaignRegistry(on_change=lambda campaigns: self.scoring.set_campaigns(campaigns))
         self.detector = SpikeDetector(self.registry.thresholds, seed=self._seed_history)
         self.alerts_topic = self.app.topic(Topics.ALERTS, key_type=bytes, value_type=bytes,
@@ -110,6 +112,22 @@ class TrueVoiceApp:
         return self.view.minutes(key, minute - 60, 60)
 
 
+def _voice_stage(settings: Settings) -> "VoiceStage":
+    """The cross-mention tracker of this worker: author state in RocksDB under ``voices/``."""
+    from agents.voices import VoiceStage, voice_config
+    from scoring.credibility import CredibilityRules
+    from scoring.voices import VoiceTracker
+    from tables.voices import MemoryVoiceStore, RocksVoiceStore
+
+    rules = CredibilityRules.load()
+    try:
+        store: Any = RocksVoiceStore(settings.voices_dir)
+    except Exception as exc:  # noqa: BLE001 - e.g. another worker holds this data directory's lock
+        log.error("voice tracker: cannot open %s (%s); author state kept in memory only", settings.voices_dir, exc)
+        store = MemoryVoiceStore()
+    return VoiceStage(VoiceTracker(store, voice_config(rules, **settings.voice_limits)), rules)
+
+
 class Pipeline(mode.Service):
     """The app-owned aiokafka loops. Started and stopped with the Faust worker."""
 
@@ -140,8 +158,9 @@ class Pipeline(mode.Service):
         await asyncio.wait_for(self.tv.registry.ready.wait(), 30)
         if self.tv.rebuild_windows:
             await self._rebuild_windows()
+            await self._rebuild_voices()
         await self.tv.scoring.start()
-        self.score_agent = ScoreAgent(self.producer, self.tv.scoring)
+        self.score_agent = ScoreAgent(self.producer, self.tv.scoring, self.tv.voices)
         self.combiner = WindowCombinerAgent(self.producer)
         self.loops = [
             ConsumerLoop("score", bootstrap, [Topics.RAW], f"{s.app_id}.score", self.score_agent.handle,
@@ -225,6 +244,18 @@ class Pipeline(mode.Service):
             await send_deltas(self.producer, rows, rebuild=True)
         log.info("rebuilt windows from ClickHouse: %d (campaign, platform, minute) buckets", len(rows))
 
+    async def _rebuild_voices(self) -> None:
+        """Embedded mode: the coordination index (memory) and, when ``voices/`` is new or lost, the
+        author state come back from ClickHouse (agents.voices.rebuild)."""
+        from agents.voices import rebuild
+
+        tracker = self.tv.voices.tracker
+        full = tracker.authors.empty()
+        n = await asyncio.get_running_loop().run_in_executor(
+            self.store_executor, lambda: rebuild(tracker, self.tv.store, datetime.now(timezone.utc), full=full))
+        log.info("rebuilt the voice tracker from ClickHouse: %d mentions (%s)", n,
+                 "author state and coordination index" if full else "coordination index")
+
     async def drain(self, timeout: float = 60.0) -> bool:
         """Wait until every loop has committed everything on its topics (before a clean stop).
 
@@ -258,4 +289,5 @@ class Pipeline(mode.Service):
         if self.producer:
             await self.producer.stop()
         self.tv.scoring.shutdown()
+        self.tv.voices.tracker.authors.close()
         self.store_executor.shutdown(wait=True)

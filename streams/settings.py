@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     sql_max_memory_bytes: int = Field(2 * 1024 ** 3, gt=0)
     sql_max_result_rows: int = Field(100_000, gt=0)
     sql_workers: int = Field(2, ge=1, description="analyst queries that run at once")
+    voices_ttl_minutes: float = Field(360.0, gt=0, description="how long an author's posts are remembered "
+                                                                "(self-repetition window)")
+    voices_max_posts_per_author: int = Field(50, ge=2, description="newest posts kept per author")
+    voices_coordination_window_minutes: float = Field(10.0, gt=0, description="near-identical posts by several "
+                                                                              "accounts this close form a cluster")
+    voices_coordination_min_accounts: int = Field(5, ge=2, description="accounts that make a cluster coordinated "
+                                                                       "(3 when most of them are young)")
 
     @classmethod
     def from_env(cls, **overrides: Any) -> "Settings":
@@ -79,6 +86,18 @@ class Settings(BaseSettings):
     @property
     def tables_dir(self) -> Path:
         return self.data_dir / "tables"
+
+    @property
+    def voices_dir(self) -> Path:
+        """Author state of the voice tracker (RocksDB); not under tables/, which `up` deletes."""
+        return self.data_dir / "voices"
+
+    @property
+    def voice_limits(self) -> dict[str, Any]:
+        """``scoring.voices.VoiceConfig`` fields from these settings (the points come from the rules)."""
+        return {"ttl_minutes": self.voices_ttl_minutes, "max_posts_per_author": self.voices_max_posts_per_author,
+                "coordination_window_minutes": self.voices_coordination_window_minutes,
+                "coordination_min_accounts": self.voices_coordination_min_accounts}
 
     @property
     def model_overrides(self) -> dict[str, Path]:

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     from streams.cli.models import add_models_commands
 
     add_models_commands(sub)
+    from streams.cli.score import add_score_command
+    add_score_command(sub)
     return parser
 
 
