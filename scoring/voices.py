@@ -153,7 +153,7 @@ class VoiceConfig:
     cadence_max_cv: float = 0.1
     repetition_points: float = -30.0
     coordination_points: float = -25.0
-    cadence_points: float = -10.0
+    cadence_points: float = 0.0  # 0: measured, no reason (credibility.json has no 'cadence' weight)
     sweep_every_minutes: float = 5.0
     sweep_chunk: int = 5000
     max_future_seconds: float = 3600.0
@@ -234,11 +234,17 @@ class VoiceTracker:
         self._last_sweep = 0.0
         self._sweeper: Iterator[tuple[bytes, bytes]] | None = None
         self.swept_posts = 0
+        # the cluster id each post of the last ``observe`` joined ("" without a fingerprint)
+        self.cluster_ids: list[str] = []
+        # opt-in (``score FILE``): every cluster recognised so far → its latest coordination
+        # reason; None in the stream, where it would grow without bound
+        self.recognised: dict[str, VoiceReason] | None = None
 
     # ------------------------------------------------------------------ the stream
 
     def observe(self, posts: Sequence[VoicePost]) -> list[VoiceFinding | None]:
         """Remember each post in order and say what it shows (None: nothing cross-mention)."""
+        self.cluster_ids = []
         out = [self._observe(p, emit=True) for p in posts]
         self._sweep_some()
         return out
@@ -307,8 +313,10 @@ class VoiceTracker:
             self.authors.put(key, _pack(stored))
 
         coordination = ""
+        cid = ""
         if p.bands is not None:
             cluster = self._cluster_of(p, ek)
+            cid = cluster.id
             if emit and self._recognised(cluster):
                 coordination = cluster.id
                 n, young = cluster.size(), cluster.young
@@ -318,6 +326,10 @@ class VoiceTracker:
                         f"near-identical text from {n}{'+' if n >= cfg.max_accounts_per_cluster else ''} accounts "
                         f"within {_span(cluster.last - cluster.first)} ({young} created less than "
                         f"{cfg.young_account_days} days before posting)"))
+                    if self.recognised is not None:
+                        self.recognised[coordination] = reasons[-1]
+        if emit:
+            self.cluster_ids.append(cid)
         if not emit or (not reasons and not coordination):
             return None
         return VoiceFinding(tuple(reasons), coordination)

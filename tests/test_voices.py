@@ -61,7 +61,7 @@ def test_old_accounts_need_more_of_them_and_the_window_matters():
 
 
 def test_one_author_posting_the_same_text_ten_times_gets_repetition():
-    tracker = VoiceTracker(MemoryVoiceStore(), clock=lambda: T0 + 86400)
+    tracker = VoiceTracker(MemoryVoiceStore(), VoiceConfig(cadence_points=-10), clock=lambda: T0 + 86400)
     findings = tracker.observe([post(i, "author_x", CAMPAIGN, T0 + 300 * i) for i in range(10)])
     assert findings[0] is None
     for n, f in enumerate(findings[1:], start=1):
