@@ -94,7 +94,8 @@ def test_services_present():
 
 
 def test_worker_reads_urls_from_environment():
-    worker = _load()["services"]["worker"]
+    config = _load()
+    worker = config["services"]["worker"]
     env = worker["environment"]
     assert env["TRUEVOICE_BROKER_URL"] == "kafka://kafka:9092"
     assert env["TRUEVOICE_CLICKHOUSE_URL"].startswith("http://") and env["TRUEVOICE_CLICKHOUSE_URL"].endswith("@clickhouse:8123")
@@ -106,7 +107,8 @@ def test_worker_reads_urls_from_environment():
     assert env["TRUEVOICE_DATA_DIR"] in worker["volumes"]
     deps = worker["depends_on"]
     assert deps["topics"]["condition"] == "service_completed_successfully"
-    assert deps["clickhouse"]["condition"] == "service_healthy"
+    assert deps["migrate"]["condition"] == "service_completed_successfully"  # ClickHouse migrated once, first
+    assert config["services"]["migrate"]["depends_on"]["clickhouse"]["condition"] == "service_healthy"
 
 
 def test_dockerfile_non_root_cpu_install():

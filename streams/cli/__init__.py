@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partitions", type=int, help="partitions per topic (default 2)")
     p.set_defaults(func=cmd_topics)
 
+    p = sub.add_parser("migrate", help="apply the ClickHouse migrations that are not applied yet",
+                       description="Apply clickhouse/*.sql migrations in order, once each, and list what was "
+                                   "applied. Workers also migrate on start; in a cluster run this once first.")
+    _common(p)
+    p.set_defaults(func=cmd_migrate)
+
     p = sub.add_parser("sql", help="run read-only ClickHouse SQL and print a table",
                        description="Run one read-only query against the configured ClickHouse. While `up` runs on "
                                    "the same data directory the query goes through it (embedded ClickHouse allows "
@@ -67,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     from streams.cli.models import add_models_commands
 
     add_models_commands(sub)
+    from streams.cli.predict import add_predict_command
+    add_predict_command(sub)
     from streams.cli.score import add_score_command
     add_score_command(sub)
     return parser
@@ -183,6 +191,24 @@ def cmd_topics(args: argparse.Namespace) -> int:
         print("created: " + (", ".join(created) if created else "nothing (all topics exist)"))
     for name, partitions in sorted(asyncio.run(describe_topics(bootstrap)).items()):
         print(f"{name:40s} {partitions:3d} partitions")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from schemas.errors import TrueVoiceError
+    from streams.runner import read_state
+    from tables.clickhouse.store import ClickHouseStore
+
+    settings = _settings(args)
+    if settings.clickhouse_url is None and read_state(settings.data_dir):
+        raise SystemExit(f"error: TrueVoice runs on {settings.data_dir}; it applied its migrations when it started")
+    try:
+        with ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database) as store:
+            applied = store.migrate()
+            print("applied: " + (", ".join(applied) if applied else "nothing (up to date)"))
+            print("schema: " + ", ".join(store.applied_migrations()))
+    except TrueVoiceError as exc:
+        raise SystemExit(f"error: {exc}") from exc
     return 0
 
 
