@@ -6,12 +6,13 @@ models see one call per batch.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime, timezone
 from typing import Protocol, Sequence
 
-from schemas import Mention, ScoredMention, TextScores
+from schemas import Author, Mention, ScoredMention, TextScores
+from scoring.bots import explain as explain_bot
+from scoring.credibility import CredibilityRules, combine, is_credible, mention_reasons
 from scoring.privacy import Anonymiser
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
@@ -36,36 +37,22 @@ def detect_lang(text: str) -> str:
     return "und"
 
 
-def credibility(mention: Mention) -> float:
-    """A rule score in [0, 1]: old, followed, verified accounts with engagement are more credible.
-
-    Brand-new accounts with no followers that post links are the classic bot / astroturf shape.
-    """
-    author = mention.author
-    score = 0.35
-    if author.created_at is not None:
-        age_days = (mention.posted_at.date() - author.created_at).days
-        score += 0.25 * min(max(age_days, 0) / 365.0, 1.0)
-        if age_days < 7:
-            score -= 0.15
-    score += 0.2 * min(math.log10(1 + author.followers) / 4.0, 1.0)
-    if author.following > 0 and author.followers / author.following < 0.05 and author.following > 500:
-        score -= 0.15  # follows thousands, followed by nobody
-    if author.verified:
-        score += 0.2
-    e = mention.engagement
-    score += 0.1 * min(math.log10(1 + e.likes + 2 * e.comments + 3 * e.shares) / 3.0, 1.0)
-    return round(min(max(score, 0.0), 1.0), 4)
-
-
 class MentionEnricher:
     """``anonymiser`` (keyed with the deployment's salt) replaces personal data in the text and
-    pseudonymises ``author.id`` and ``author.handle`` before anything leaves this class."""
+    pseudonymises the author (``id``, ``handle``, ``name``; personal data in ``description`` and
+    ``url`` replaced as in texts) before anything leaves this class.
 
-    def __init__(self, scorer: BatchTextScorer, matcher: CampaignMatching, anonymiser: Anonymiser) -> None:
+    Credibility (0-100) and its reasons come from ``rules`` (default: the shipped
+    ``scoring/credibility.json``). The bot model reads the author as given, before
+    pseudonymisation, because the handle's shape is one of its signals; the reasons read the
+    anonymised text, so their evidence holds no personal data."""
+
+    def __init__(self, scorer: BatchTextScorer, matcher: CampaignMatching, anonymiser: Anonymiser,
+                 rules: CredibilityRules | None = None) -> None:
         self.scorer = scorer
         self.matcher = matcher
         self.anonymiser = anonymiser
+        self.rules = rules or CredibilityRules.load()
 
     def set_matcher(self, matcher: CampaignMatching) -> None:
         self.matcher = matcher
@@ -80,21 +67,39 @@ class MentionEnricher:
         scores, normalised, slang = self.scorer.analyse(texts)
         out = []
         matcher = self.matcher
+        rules = self.rules
         for m, text, norm, terms, s in zip(mentions, texts, normalised, slang, scores):
-            cred = credibility(m)
-            data = dict(m.__dict__)  # keeps nested models; model_dump would turn them into dicts
             a = m.author
+            bot = explain_bot(a, m.posted_at)
+            reasons = mention_reasons(m, s.toxicity, bot.likelihood, rules, text_normalised=norm,
+                                      bot_signals=[t[0] for t in bot.terms])
+            cred = combine(reasons, rules)
+            data = dict(m.__dict__)  # keeps nested models; model_dump would turn them into dicts
             data.update(
-                author=a.model_copy(update={"id": anonymise.author_id(a.id), "handle": anonymise.handle(a.handle)}),
+                author=a.model_copy(update=self._anonymous_author(a)),
                 text=text,
                 text_normalised=norm,
                 lang=m.lang or detect_lang(text),
                 campaigns=matcher.match(text, m.platform, m.posted_at),
                 slang_terms=terms,
                 credibility=cred,
-                credible=cred >= 0.5,
+                credible=is_credible(cred),
+                bot_likelihood=bot.likelihood,
+                credibility_reasons=reasons,
+                coordination="",
                 scored_at=now,
                 **s.model_dump(),
             )
             out.append(ScoredMention.model_construct(**data))
+        return out
+
+    def _anonymous_author(self, a: Author) -> dict:
+        anonymise = self.anonymiser
+        out = {"id": anonymise.author_id(a.id), "handle": anonymise.handle(a.handle)}
+        if a.name:
+            out["name"] = "name_" + anonymise.token("n", a.name.strip().lower())
+        if a.description:
+            out["description"] = anonymise(a.description)
+        if a.url:
+            out["url"] = anonymise(a.url)
         return out

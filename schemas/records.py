@@ -57,7 +57,13 @@ class Record(BaseModel):
 
 
 class Author(Record):
-    """Control characters are stripped from ``id`` and ``handle`` (see ``strip_controls``)."""
+    """Control characters are stripped from every string field (see ``strip_controls``).
+
+    The profile fields after ``verified`` are optional: collectors that know them (X API v2 user
+    object and its ``public_metrics``) fill them, and the bot model (``scoring.bots``) uses them
+    when present. An X API user object (v2: ``username``, ``public_metrics``; v1.1:
+    ``screen_name``, ``friends_count``, …) is accepted as it is and mapped onto these names; a
+    field given under our own name wins."""
 
     id: str = Field(min_length=1, max_length=256)
     handle: str = Field(default="", max_length=256)
@@ -65,11 +71,70 @@ class Author(Record):
     followers: int = Field(default=0, ge=0)
     following: int = Field(default=0, ge=0)
     verified: bool = False
+    statuses_count: int | None = Field(default=None, ge=0, description="posts the account has made "
+                                       "(X: public_metrics.tweet_count); None = unknown")
+    listed_count: int | None = Field(default=None, ge=0, description="lists the account is on "
+                                     "(X: public_metrics.listed_count); None = unknown")
+    description: str = Field(default="", max_length=4096, description="profile text (bio)")
+    name: str = Field(default="", max_length=256, description="display name")
+    url: str = Field(default="", max_length=2048, description="the profile's link")
+    default_profile_image: bool | None = Field(default=None, description="still the platform's default "
+                                               "avatar (X: profile_image_url under default_profile_images/); "
+                                               "None = unknown")
 
-    @field_validator("id", "handle")
+    @model_validator(mode="before")
+    @classmethod
+    def _from_x_user(cls, data: object) -> object:
+        if not isinstance(data, dict) or not any(k in data for k in _X_USER_KEYS):
+            return data
+        data = dict(data)
+        metrics = data.get("public_metrics") if isinstance(data.get("public_metrics"), dict) else {}
+        for ours, theirs in _X_USER_FIELDS:
+            if ours in data:
+                continue
+            for key in theirs:
+                value = metrics.get(key, data.get(key)) if key in _X_METRICS else data.get(key)
+                if value is not None:
+                    data[ours] = value
+                    break
+        image = data.get("profile_image_url") or data.get("profile_image_url_https")
+        if "default_profile_image" not in data and isinstance(image, str) and image:
+            data["default_profile_image"] = "default_profile_images/" in image
+        return data
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _date_of_timestamp(cls, value: object) -> object:
+        # X gives a full timestamp (v2: ISO, v1.1: "Wed Oct 10 20:19:24 +0000 2018"); we keep the day
+        if isinstance(value, datetime):
+            return _utc(value).date()
+        if isinstance(value, str) and len(value) > 10:
+            try:
+                return _utc(datetime.fromisoformat(value.replace("Z", "+00:00"))).date()
+            except ValueError:
+                try:
+                    return _utc(datetime.strptime(value, "%a %b %d %H:%M:%S %z %Y")).date()
+                except ValueError:
+                    return value
+        return value
+
+    @field_validator("id", "handle", "description", "name", "url")
     @classmethod
     def _no_controls(cls, value: str, info) -> str:
         return _stripped(value, info.field_name == "id")
+
+
+_X_METRICS = frozenset(("followers_count", "following_count", "tweet_count", "listed_count"))
+# ours, then X's names in order of preference (v2 public_metrics, v1.1 user object)
+_X_USER_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("handle", ("username", "screen_name")),
+    ("followers", ("followers_count",)),
+    ("following", ("following_count", "friends_count")),
+    ("statuses_count", ("tweet_count",)),
+    ("listed_count", ("listed_count",)),
+)
+_X_USER_KEYS = frozenset(("public_metrics", "username", "screen_name", "followers_count", "friends_count",
+                          "following_count", "profile_image_url", "profile_image_url_https"))
 
 
 class Engagement(Record):
@@ -144,6 +209,18 @@ class TextScores(Record):
     purchase_intent: float = Field(ge=0.0, le=1.0)
 
 
+class CredibilityReason(Record):
+    """One signed contribution to a mention's credibility, with what was seen. Immutable, so
+    scoring can share one instance between the mentions it applies to."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    factor: str = Field(description="bot_likelihood, account_age, follower_ratio, extreme_language, "
+                                    "personal_experience, media, hashtags, repetition, coordination, ...")
+    points: float = Field(description="signed points added to the base")
+    evidence: str = Field(default="", description="what was seen, in a few words")
+
+
 class ScoredMention(Mention):
     """A mention after validation, normalisation, anonymisation and scoring (topic ``mentions.scored``)."""
 
@@ -158,8 +235,14 @@ class ScoredMention(Mention):
     purchase_intent: float = 0.0
     meme_template: str = ""
     meme_score: float = 0.0
-    credibility: float = Field(default=0.5, ge=0.0, le=1.0)
-    credible: bool = True
+    credibility: float = Field(default=50.0, ge=0.0, le=100.0,
+                               description="0-100: the rules' base plus the points of credibility_reasons "
+                                           "(scoring/credibility.json)")
+    credible: bool = Field(default=False, description="credibility > 60")
+    bot_likelihood: float = Field(default=0.0, ge=0.0, le=1.0, description="scoring.bots: profile model, 0-1")
+    credibility_reasons: list[CredibilityReason] = Field(default_factory=list)
+    coordination: str = Field(default="", description="id of the coordinated cluster this mention belongs to; "
+                                                       "empty when none")
     slang_terms: list[str] = Field(default_factory=list)
     scored_at: datetime | None = None
 

@@ -138,10 +138,17 @@ def _full(record: type[BaseModel]) -> dict[str, Any]:
     examples: dict[type[BaseModel], BaseModel] = {
         ScoredMention: ScoredMention(platform="dcinside", post_id="p1", url="https://x", text="존맛 ㅋㅋ",
                                      author={"id": "u1", "handle": "@h", "followers": 3, "following": 4,
-                                             "verified": True, "created_at": "2020-01-02"},
+                                             "verified": True, "created_at": "2020-01-02", "statuses_count": 5,
+                                             "listed_count": 6, "description": "라면 좋아함", "name": "name_x",
+                                             "url": "https://blog.example", "default_profile_image": False},
                                      engagement={"likes": 1, "comments": 2, "shares": 3, "views": 4},
                                      posted_at=now, campaigns=["c1"], sentiment_probs=(0.1, 0.2, 0.7),
-                                     scored_at=now, slang_terms=["존맛"]),
+                                     scored_at=now, slang_terms=["존맛"], credibility=87.5, credible=True,
+                                     bot_likelihood=0.25, coordination="c-1",
+                                     credibility_reasons=[{"factor": "media", "points": 15.0,
+                                                           "evidence": "1 photo/video attached"},
+                                                          {"factor": "bot_likelihood", "points": -12.5,
+                                                           "evidence": "bot likelihood 0.25"}]),
         DeadLetter: DeadLetter(event_id="d", reason="r", error_type="E", raw="{", raw_size=1, source_topic="t",
                                source_partition=2, source_offset=3, received_at=now),
         Alert: Alert(alert_id="a", campaign_id="c", platform="*", kind="velocity", minute=now, count=5,
@@ -167,6 +174,8 @@ def test_build_inserts_into_the_table(store, table, columns, record):
     for col, value, stored in zip(columns, (c[0] for c in data), res.rows[0]):
         if isinstance(stored, datetime):
             assert cols.ms(stored) == (value if isinstance(value, int) else cols.ms(value)) or not col.path, col.name
+        elif col.name == "credibility_reasons":  # named tuples come back as dicts
+            assert [(r["factor"], pytest.approx(r["points"]), r["evidence"]) for r in stored] == value
         elif isinstance(stored, float):
             assert stored == pytest.approx(value, rel=1e-6), col.name
         else:

@@ -49,6 +49,11 @@ def iso_date(value: str | None) -> date | None:
     return None if value is None else date.fromisoformat(value)
 
 
+def reason_tuples(reasons: Sequence[Mapping[str, Any]]) -> list[tuple[str, float, str]]:
+    """CredibilityReason JSON → the (factor, points, evidence) tuples of ``credibility_reasons``."""
+    return [(r["factor"], r["points"], r["evidence"]) for r in reasons]
+
+
 class Column(NamedTuple):
     name: str
     path: tuple[str | int, ...]  # keys into the record's JSON form; () = filled by the store
@@ -65,6 +70,9 @@ MENTION_MAP: tuple[Column, ...] = (
     _c("author_id", "author.id"), _c("author_handle", "author.handle"),
     _c("author_created_at", "author.created_at", iso_date), _c("author_followers", "author.followers"),
     _c("author_following", "author.following"), _c("author_verified", "author.verified"),
+    _c("author_statuses_count", "author.statuses_count"), _c("author_listed_count", "author.listed_count"),
+    _c("author_description", "author.description"), _c("author_name", "author.name"),
+    _c("author_url", "author.url"), _c("author_default_profile_image", "author.default_profile_image"),
     _c("text"), _c("text_normalised"), _c("lang"), _c("media_urls"), _c("hashtags"),
     _c("likes", "engagement.likes"), _c("comments", "engagement.comments"),
     _c("shares", "engagement.shares"), _c("views", "engagement.views"),
@@ -73,7 +81,8 @@ MENTION_MAP: tuple[Column, ...] = (
     _c("sentiment_negative", "sentiment_probs.0"), _c("sentiment_neutral", "sentiment_probs.1"),
     _c("sentiment_positive", "sentiment_probs.2"),
     _c("toxicity"), _c("toxic"), _c("intent"), _c("purchase_intent"), _c("meme_template"), _c("meme_score"),
-    _c("credibility"), _c("credible"), _c("slang_terms"), _c("scored_at", convert=iso_ms),
+    _c("credibility"), _c("credible"), _c("bot_likelihood"), _c("credibility_reasons", convert=reason_tuples),
+    _c("coordination"), _c("slang_terms"), _c("scored_at", convert=iso_ms),
     _c("ingested_at", ""),
 )
 DEADLETTER_MAP: tuple[Column, ...] = (
