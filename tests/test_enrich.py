@@ -97,3 +97,22 @@ def test_score_records_pseudonymises_scored_and_dead_lettered(scorer):
         text = value.decode().lower()
         assert "17841400000000001" not in text and "jimin" not in text and "010-1234" not in text
     assert orjson.loads(scored[0][1])["author"]["id"] == A.author_id("17841400000000001")
+
+
+def test_profile_fields_are_anonymised_and_every_mention_carries_its_credibility(scorer):
+    m = mention(author={"id": "17841400000000001", "handle": "@Jimin_0312", "name": "박지민",
+                        "description": "문의 010-1234-5678 / jimin@example.com", "url": "https://jimin.example/@jimin_0312",
+                        "statuses_count": 800, "listed_count": 1, "default_profile_image": False,
+                        "created_at": "2021-05-01"},
+                text="내돈내산 3주째 쓰는 중", media_urls=["https://m/1.jpg"])
+    [s] = MentionEnricher(scorer, NoCampaigns(), A).enrich([m])
+    assert re.fullmatch("name_" + HEX, s.author.name)
+    assert "010-1234" not in s.author.description and "jimin@" not in s.author.description
+    assert "jimin_0312" not in s.author.url.lower()
+    assert (s.author.statuses_count, s.author.listed_count, s.author.default_profile_image) == (800, 1, False)
+    assert 0 <= s.credibility <= 100 and s.credible == (s.credibility > 60) and 0 <= s.bot_likelihood <= 1
+    assert {r.factor for r in s.credibility_reasons} >= {"bot_likelihood", "account_age", "personal_experience",
+                                                         "media"}
+    text = s.dumps().decode().lower()
+    for secret in ("박지민", "jimin_0312", "010-1234", "jimin@"):
+        assert secret not in text
