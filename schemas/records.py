@@ -369,17 +369,76 @@ class Alert(Record):
     message: str
 
 
+class PredictionItem(Record):
+    """One risk or opportunity behind a prediction, with the evidence an analyst can check.
+
+    A plain string is accepted as ``{"summary": text}`` (predictions written before items had
+    structure)."""
+
+    kind: str = Field(default="note", max_length=64,
+                      description="what was found, e.g. negative_burst, toxic_language, purchase_signal, "
+                                  "positive_momentum, viral_spread, low_credibility, narrow_sources")
+    summary: str = Field(default="", max_length=1024, description="one line in plain words")
+    platform: str = Field(default="", max_length=64, description="the platform it concerns; empty: all")
+    terms: list[str] = Field(default_factory=list, max_length=32, description="the words behind it")
+    mention_ids: list[str] = Field(default_factory=list, max_length=16, description="example event ids")
+    figures: dict[str, float] = Field(default_factory=dict, description="the numbers behind it, by name")
+    severity: float = Field(default=0.0, ge=0.0, le=1.0, description="0-1: how strongly it holds")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, data: object) -> object:
+        return {"summary": data} if isinstance(data, str) else data
+
+
 class Prediction(Record):
-    """How the online reaction is expected to turn into behaviour (topic ``predictions``)."""
+    """How the online reaction is expected to turn into behaviour (topic ``predictions``).
+
+    Computed by ``scoring.predictor.predict`` from a campaign's credible scored mentions; see its
+    docstring for every figure, and ``confidence``'s derivation."""
 
     prediction_id: str
     campaign_id: str
     made_at: datetime
     horizon_hours: int = Field(ge=1)
-    purchase_intent: float = Field(ge=0.0, le=1.0)
-    brand_sentiment: float = Field(ge=-1.0, le=1.0)
-    viral_potential: float = Field(ge=0.0, le=1.0)
-    confidence: float = Field(ge=0.0, le=1.0)
-    risks: list[str] = Field(default_factory=list)
-    opportunities: list[str] = Field(default_factory=list)
+    purchase_intent: float = Field(ge=0.0, le=1.0, description="weighted share of mentions that intend to buy")
+    brand_sentiment: float = Field(ge=-1.0, le=1.0, description="-1 (hostile) .. 1 (enthusiastic)")
+    viral_potential: float = Field(ge=0.0, le=1.0, description="velocity, acceleration, engagement and spread")
+    confidence: float = Field(ge=0.0, le=1.0, description="how far the figures can be trusted (sample, "
+                                                            "agreement, credible share, diversity)")
+    risks: list[PredictionItem] = Field(default_factory=list)
+    opportunities: list[PredictionItem] = Field(default_factory=list)
     mentions_used: int = 0
+
+
+class Outcome(Record):
+    """What actually happened, recorded after the fact, to measure past predictions
+    (``truevoice predict actual``; ClickHouse table ``outcomes``; accuracy: ``scoring.accuracy``)."""
+
+    outcome_id: str = Field(default="", max_length=128,
+                            description="derived from campaign, metric and time (outcome_id_for); a value "
+                                        "supplied by the caller is ignored")
+    campaign_id: str = Field(min_length=1, max_length=128)
+    metric: Literal["brand_sentiment", "purchase_intent", "viral_potential"]
+    value: float = Field(description="brand_sentiment in -1..1; purchase_intent and viral_potential in 0..1")
+    observed_at: datetime
+    source: str = Field(default="", max_length=256, description="where the figure comes from (survey, sales, ...)")
+
+    @field_validator("observed_at")
+    @classmethod
+    def _as_utc(cls, value: datetime) -> datetime:
+        return _utc(value)
+
+    @model_validator(mode="after")
+    def _check(self) -> "Outcome":
+        lo, hi = (-1.0, 1.0) if self.metric == "brand_sentiment" else (0.0, 1.0)
+        if not lo <= self.value <= hi:
+            raise ValueError(f"{self.metric} must lie in [{lo:g}, {hi:g}], got {self.value}")
+        self.outcome_id = outcome_id_for(self.campaign_id, self.metric, self.observed_at)
+        return self
+
+
+def outcome_id_for(campaign_id: str, metric: str, observed_at: datetime) -> str:
+    """Recording the same (campaign, metric, time) twice replaces the value instead of adding one."""
+    return hashlib.blake2b(f"{campaign_id}:{metric}:{_utc(observed_at).isoformat()}".encode(),
+                           digest_size=16).hexdigest()

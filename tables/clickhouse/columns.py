@@ -13,6 +13,8 @@ from datetime import date, datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
+import orjson
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -99,10 +101,26 @@ CAMPAIGN_MAP: tuple[Column, ...] = (
     _c("starts_at", convert=iso_ms), _c("ends_at", convert=iso_ms), _c("active"), _c("spike_threshold"),
     _c("min_mentions"), _c("updated_at", ""),
 )
+def item_summaries(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``risks``/``opportunities`` column: each PredictionItem's one-line summary (as before 005)."""
+    return [i["summary"] if isinstance(i, Mapping) else str(i) for i in items]
+
+
+def item_json(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """``risk_items``/``opportunity_items`` column: one JSON object per PredictionItem."""
+    return [orjson.dumps(i).decode() for i in items]
+
+
 PREDICTION_MAP: tuple[Column, ...] = (
     _c("prediction_id"), _c("campaign_id"), _c("made_at", convert=iso_ms), _c("horizon_hours"),
-    _c("purchase_intent"), _c("brand_sentiment"), _c("viral_potential"), _c("confidence"), _c("risks"),
-    _c("opportunities"), _c("mentions_used"), _c("updated_at", ""),
+    _c("purchase_intent"), _c("brand_sentiment"), _c("viral_potential"), _c("confidence"),
+    _c("risks", convert=item_summaries), _c("opportunities", convert=item_summaries),
+    _c("risk_items", "risks", item_json), _c("opportunity_items", "opportunities", item_json),
+    _c("mentions_used"), _c("updated_at", ""),
+)
+OUTCOME_MAP: tuple[Column, ...] = (
+    _c("outcome_id"), _c("campaign_id"), _c("metric"), _c("value"), _c("observed_at", convert=iso_ms),
+    _c("source"), _c("recorded_at", ""),
 )
 
 
