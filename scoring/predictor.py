@@ -340,7 +340,8 @@ def predict_with_signals(mentions: Iterable[Any], campaign_id: str, *, config: P
         confidence *= float(cfg["fallback_confidence_factor"])
 
     # viral potential
-    velocity, accel = _velocity(used, now)
+    ref = now or (max(times) if times else None)  # one reference time for the group and its platforms
+    velocity, accel = _velocity(used, ref)
     eng = sum(m.engagement for m in used) / len(used)
     vref, eref = float(cfg["velocity_ref"]), float(cfg["engagement_ref"])
     viral = _squash(float(cfg["w_velocity"]) * math.log1p(velocity / vref)
@@ -352,7 +353,7 @@ def predict_with_signals(mentions: Iterable[Any], campaign_id: str, *, config: P
     sig.velocity_per_hour, sig.acceleration, sig.engagement_per_mention = velocity, accel, eng
     sig.platform_entropy, sig.diversity = ent, diversity
 
-    risks, opps = _items(used, allm, cfg, sig, brand, purchase, viral)
+    risks, opps = _items(used, allm, cfg, sig, brand, purchase, viral, ref)
     pred = Prediction(prediction_id=prediction_id(campaign_id, made), campaign_id=campaign_id, made_at=made,
                       horizon_hours=horizon_hours, purchase_intent=_clip01(purchase),
                       brand_sentiment=max(-1.0, min(1.0, brand)), viral_potential=_clip01(viral),
@@ -365,7 +366,7 @@ def _clip01(x: float) -> float:
 
 
 def _items(used: list[_M], allm: list[_M], cfg: PredictorConfig, sig: Signals, brand: float, purchase: float,
-           viral: float) -> tuple[list[PredictionItem], list[PredictionItem]]:
+           viral: float, ref: datetime | None) -> tuple[list[PredictionItem], list[PredictionItem]]:
     risks: list[PredictionItem] = []
     opps: list[PredictionItem] = []
     kt, ke, nmin = int(cfg["max_terms"]), int(cfg["max_examples"]), int(cfg["min_mentions_item"])
@@ -378,7 +379,7 @@ def _items(used: list[_M], allm: list[_M], cfg: PredictorConfig, sig: Signals, b
         tox_share = weighted_mean((1.0 if m.toxic else 0.0 for m in ms), w)
         p_sent = weighted_mean((m.score for m in ms), w)
         p_pur = weighted_mean((m.purchase_intent for m in ms), w)
-        velocity, accel = _velocity(ms, None)
+        velocity, accel = _velocity(ms, ref)
         sig.by_platform[platform] = {"mentions": len(ms), "brand_sentiment": round(p_sent, 4),
                                      "negative_share": round(neg_share, 4), "toxic_share": round(tox_share, 4),
                                      "purchase_intent": round(p_pur, 4)}
