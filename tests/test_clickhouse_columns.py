@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from schemas.records import Alert, Campaign, DeadLetter, Prediction, ScoredMention
+from schemas.records import Alert, Campaign, DeadLetter, Outcome, Prediction, ScoredMention
 from tables.clickhouse import columns as cols
 from tables.clickhouse.store import ClickHouseStore
 
@@ -28,6 +28,7 @@ MAPS: list[tuple[str, tuple[cols.Column, ...], type[BaseModel]]] = [
     ("alerts", cols.ALERT_MAP, Alert),
     ("campaigns", cols.CAMPAIGN_MAP, Campaign),
     ("predictions", cols.PREDICTION_MAP, Prediction),
+    ("outcomes", cols.OUTCOME_MAP, Outcome),
 ]
 
 # Columns of a table that its map does not write (filled by ClickHouse or by another path).
@@ -44,10 +45,11 @@ NOT_STORED: dict[type[BaseModel], set[str]] = {
     Alert: set(),
     Campaign: set(),
     Prediction: set(),
+    Outcome: set(),
 }
 
 # Columns filled by the store itself (path ()), e.g. the ReplacingMergeTree version.
-STORE_FILLED = {"ingested_at", "updated_at"}
+STORE_FILLED = {"ingested_at", "updated_at", "recorded_at"}
 
 
 def record_fields(model: type[BaseModel], prefix: str = "") -> set[str]:
@@ -157,6 +159,7 @@ def _full(record: type[BaseModel]) -> dict[str, Any]:
         Campaign: Campaign(campaign_id="c", brand="b", keywords=["k"], starts_at=now, ends_at=now),
         Prediction: Prediction(prediction_id="p", campaign_id="c", made_at=now, horizon_hours=2, purchase_intent=0.3,
                                brand_sentiment=0.2, viral_potential=0.1, confidence=0.5, risks=["r"]),
+        Outcome: Outcome(campaign_id="c", metric="brand_sentiment", value=-0.25, observed_at=now, source="survey"),
     }
     return examples[record].model_dump(mode="json")
 
