@@ -12,6 +12,7 @@ class Topics:
     DEADLETTER = "mentions.deadletter"
     CAMPAIGNS = "campaigns"
     PREDICTIONS = "predictions"
+    OPS_ALERTS = "alerts.ops"  # about TrueVoice itself: prediction accuracy under its threshold
     WINDOW_DELTAS = "windows.deltas"
 
 

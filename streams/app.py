@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from agents.alerts import DeltaApplier
 from agents.campaigns import CampaignRegistry
 from agents.consumer_loop import ConsumerLoop
+from agents.predictor import PredictorAgent
 from agents.score import ScoreAgent, ScorerConfig, ScoringPool
 from agents.voices import VoiceStage
 from agents.sink import SINK_TOPICS, SinkAgent, dead_letter_records, send_dead_letters
@@ -128,6 +129,17 @@ def _voice_stage(settings: Settings) -> "VoiceStage":
     return VoiceStage(VoiceTracker(store, voice_config(rules, **settings.voice_limits)), rules)
 
 
+def _predictor(store: Any, producer: AIOKafkaProducer, settings: Settings) -> PredictorAgent:
+    """The predictor stage: its own thread for ClickHouse reads and the rating model."""
+    from scoring.predictor import PredictorConfig
+    from scoring.rating import RatingModel
+
+    rating = RatingModel(intra_op_threads=1) if RatingModel.available() else None
+    return PredictorAgent(store, producer, ThreadPoolExecutor(1, thread_name_prefix="predictor"),
+                          config=PredictorConfig.load(), rating_model=rating,
+                          window_hours=settings.predict_window_hours)
+
+
 class Pipeline(mode.Service):
     """The app-owned aiokafka loops. Started and stopped with the Faust worker."""
 
@@ -145,6 +157,7 @@ class Pipeline(mode.Service):
         self.ready = asyncio.Event()
         self.accepting = True  # False once a clean stop began: new input would not be drained
         self.backlog: BacklogGauge | None = None
+        self.predictor: PredictorAgent | None = None
 
     async def on_start(self) -> None:
         s = self.tv.settings
@@ -176,6 +189,10 @@ class Pipeline(mode.Service):
         self.backlog = BacklogGauge(bootstrap, {f"{s.app_id}.score": [Topics.RAW], f"{s.app_id}.sink": [Topics.SCORED]},
                                     limit=BacklogLimit(s.backlog_limit_seconds, s.backlog_floor_records))
         await self.backlog.start()
+        self.predictor = _predictor(self.tv.store, self.producer, s)
+        self._tasks.append(asyncio.create_task(
+            self.predictor.run(lambda: list(self.tv.registry.campaigns.values()), s.predict_interval_seconds),
+            name="predictor"))
         self.ready.set()
 
     def problems(self) -> list[str]:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     sql_max_memory_bytes: int = Field(2 * 1024 ** 3, gt=0)
     sql_max_result_rows: int = Field(100_000, gt=0)
     sql_workers: int = Field(2, ge=1, description="analyst queries that run at once")
+    predict_interval_seconds: float = Field(300.0, gt=0, description="how often every campaign is predicted")
+    predict_window_hours: int = Field(24, ge=1, description="mentions a prediction reads, and its horizon")
     voices_ttl_minutes: float = Field(360.0, gt=0, description="how long an author's posts are remembered "
                                                                 "(self-repetition window)")
     voices_max_posts_per_author: int = Field(50, ge=2, description="newest posts kept per author")

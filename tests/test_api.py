@@ -20,6 +20,7 @@ def api(tmp_path_factory):
         port = free_port()
         env = worker_env(broker, tmp / "data", port)
         worker = WorkerProcess(["worker"], env, tmp / "data", port, tmp / "worker.log").start()
+        worker.broker = broker
         try:
             yield worker
         finally:
@@ -151,3 +152,49 @@ def test_a_caller_chosen_event_id_cannot_overwrite_another_mention(api):
     assert status == 202 and body["event_ids"][0] != victim_id
     wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'own-%'") == 2, 60, "both rows")
     assert api.scalar(f"SELECT post_id FROM mentions FINAL WHERE event_id = '{victim_id}'") == victim["post_id"]
+
+
+def test_predictions_on_demand_and_accuracy_of_recorded_outcomes(api):
+    status, _ = api.post("/api/campaigns", {"campaign_id": "pred", "brand": "농심", "keywords": ["신라면"]})
+    assert status == 201
+    wait_until(lambda: any(c["campaign_id"] == "pred" for c in api.get("/api/campaigns")["campaigns"]), 30, "campaign")
+    mentions = [dict(m, text=f"신라면 내돈내산 3주째 먹는 중 존맛 재구매 각 {i}") for i, m in
+                enumerate(make_mentions(30, seed=51, prefix="pred"))]
+    assert api.post("/api/mentions", mentions)[0] == 202
+    wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE has(campaigns, 'pred')") == 30, 60,
+               "the campaign's mentions")
+    status, prediction = api.post("/api/predictions", {"campaign_id": "pred"})
+    assert status == 201 and prediction["campaign_id"] == "pred" and prediction["mentions_used"] > 0
+    assert prediction["brand_sentiment"] > 0 and 0 <= prediction["confidence"] <= 1
+    listed = api.get("/api/predictions?campaign=pred")["predictions"]
+    assert listed[0]["prediction_id"] == prediction["prediction_id"]
+    assert api.post("/api/predictions", {"campaign_id": "nope"})[0] == 404
+    # an outcome far from what was predicted: accuracy falls under 70 % and an ops alert goes out
+    status, body = api.post("/api/outcomes", {"campaign_id": "pred", "metric": "brand_sentiment", "value": -0.9})
+    assert status == 201
+    (row,) = body["accuracy"]
+    assert row["rolling_accuracy"] < 0.7 and row["below_alert"]
+    assert "truevoice_prediction_accuracy{campaign=\"pred\",metric=\"brand_sentiment\"}" in _metrics_text(api)
+    ops = asyncio.run(_read_topic(api.broker.bootstrap_servers, "alerts.ops"))
+    assert any(a["kind"] == "prediction_accuracy" and a["campaign_id"] == "pred" for a in ops)
+    status, body = api.post("/api/outcomes", {"campaign_id": "pred", "metric": "brand_sentiment", "value": 7})
+    assert status == 422 and "brand_sentiment" in body["error"]
+
+
+def _metrics_text(api) -> str:
+    import urllib.request
+
+    return urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
+
+
+async def _read_topic(bootstrap: str, topic: str) -> list[dict]:
+    import orjson
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        batches = await consumer.getmany(timeout_ms=5000)
+        return [orjson.loads(r.value) for records in batches.values() for r in records]
+    finally:
+        await consumer.stop()

@@ -15,7 +15,7 @@ def test_topics_create_then_list_shows_partition_counts(broker):
     assert created.stdout.startswith("created: mentions.raw, mentions.scored")
     listed = truevoice("topics", "list", "--broker-url", broker.url)
     rows = {line.split()[0]: int(line.split()[1]) for line in listed.stdout.splitlines()}
-    assert rows["mentions.raw"] == 3 and rows["alerts.spikes"] == 3 and rows["campaigns"] == 1
+    assert rows["mentions.raw"] == 3 and rows["alerts.spikes"] == 3 and rows["campaigns"] == 1 and rows["alerts.ops"] == 1
     again = truevoice("topics", "create", "--broker-url", broker.url)
     assert "created: nothing (all topics exist)" in again.stdout
 

@@ -25,6 +25,7 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(Topics.DEADLETTER),
     TopicSpec(Topics.CAMPAIGNS, compacted=True, single_partition=True),
     TopicSpec(Topics.PREDICTIONS),
+    TopicSpec(Topics.OPS_ALERTS, single_partition=True),
 )
 
 

@@ -81,8 +81,12 @@ class WebServer(mode.Service):
                 "backlog_records": "records on mentions.raw and mentions.scored not yet committed",
                 "backlog_capacity_per_second": "records/s the loops committed while busy (measured)",
                 "analyst_queries_running": "analyst SQL queries running or waiting",
+                "predictions_made_total": "predictions written by this worker",
             }.items()
         }
+        self._accuracy = Gauge("truevoice_prediction_accuracy", "rolling accuracy of past predictions against "
+                               "recorded outcomes (1 - |predicted - actual| / range)", ["campaign", "metric"],
+                               registry=self.registry)
 
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
@@ -97,6 +101,10 @@ class WebServer(mode.Service):
             web.get("/api/campaigns", self.list_campaigns),
             web.post("/api/campaigns", self.create_campaign),
             web.get("/api/alerts", self.alerts),
+            web.get("/api/predictions", self.list_predictions),
+            web.post("/api/predictions", self.predict_now),
+            web.post("/api/outcomes", self.record_outcome),
+            web.get("/api/accuracy", self.accuracy),
             web.get("/ws/alerts", self.ws_alerts),
         ])
         return app
@@ -122,7 +130,8 @@ class WebServer(mode.Service):
         return json_response({
             "service": "truevoice",
             "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=",
-                          "POST /api/mentions", "/api/campaigns", "/api/alerts", "/ws/alerts"],
+                          "POST /api/mentions", "/api/campaigns", "/api/alerts", "/ws/alerts",
+                          "/api/predictions?campaign=", "POST /api/predictions", "POST /api/outcomes", "/api/accuracy"],
         })
 
     async def health(self, request: web.Request) -> web.Response:
@@ -153,6 +162,10 @@ class WebServer(mode.Service):
             g["backlog_records"].set(p.backlog.lag)
             g["backlog_capacity_per_second"].set(p.backlog.capacity)
         g["analyst_queries_running"].set(self.tv.store.analyst.running)
+        if p.predictor is not None:
+            g["predictions_made_total"].set(p.predictor.made)
+            for row in p.predictor.accuracy:
+                self._accuracy.labels(row["campaign_id"], row["metric"]).set(row["rolling_accuracy"])
         return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     # -- analysts ---------------------------------------------------------------------------
@@ -253,6 +266,53 @@ class WebServer(mode.Service):
         sends = [await producer.send(Topics.RAW, m.dumps(), key=m.event_id.encode()) for m in good]
         await asyncio.gather(*sends)
         return json_response({"accepted": len(good), "event_ids": [m.event_id for m in good]}, status=202)
+
+    # -- predictions ----------------------------------------------------------------------------
+    async def list_predictions(self, request: web.Request) -> web.Response:
+        campaign = request.query.get("campaign") or None
+        try:
+            limit = max(1, min(int(request.query.get("limit", "20")), 1000))
+        except ValueError:
+            return error(400, "limit must be an integer")
+        rows = await asyncio.get_running_loop().run_in_executor(
+            self.tv.pipeline.predictor.executor, lambda: self.tv.store.predictions(campaign, limit))
+        return json_response({"predictions": rows})
+
+    async def predict_now(self, request: web.Request) -> web.Response:
+        """Predict one campaign (or ``*``) now: ``{"campaign_id": "..."}``."""
+        body = await self._json_body(request)
+        cid = body.get("campaign_id") if isinstance(body, dict) else None
+        if not isinstance(cid, str) or not cid:
+            return error(400, 'send {"campaign_id": "..."} ("*" for every mention)')
+        if cid != "*" and cid not in self.tv.registry.campaigns:
+            return error(404, f"unknown campaign {cid!r}; GET /api/campaigns lists them")
+        made = await self.tv.pipeline.predictor.predict([cid])
+        if not made:
+            return error(404, f"campaign {cid!r} has no mentions in the last "
+                              f"{self.tv.pipeline.predictor.window_hours} h to predict from")
+        return json_response(made[0].model_dump(mode="json"), status=201)
+
+    async def record_outcome(self, request: web.Request) -> web.Response:
+        """What actually happened: ``{"campaign_id", "metric", "value", "observed_at"?, "source"?}``."""
+        from schemas.records import Outcome
+
+        body = await self._json_body(request)
+        if not isinstance(body, dict):
+            return error(400, "send a JSON object")
+        try:
+            outcome = Outcome.model_validate({"observed_at": time.time(), **body})
+        except ValidationError as exc:
+            return error(422, describe_validation_error(exc))
+        predictor = self.tv.pipeline.predictor
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(predictor.executor, lambda: self.tv.store.record_actual(
+            outcome.campaign_id, outcome.metric, outcome.value, outcome.observed_at, outcome.source))
+        rows = await predictor.check_accuracy()
+        mine = [r for r in rows if r["campaign_id"] == outcome.campaign_id and r["metric"] == outcome.metric]
+        return json_response({"outcome": outcome.model_dump(mode="json"), "accuracy": mine}, status=201)
+
+    async def accuracy(self, request: web.Request) -> web.Response:
+        return json_response({"accuracy": await self.tv.pipeline.predictor.check_accuracy()})
 
     async def list_campaigns(self, request: web.Request) -> web.Response:
         return json_response({"campaigns": [c.model_dump(mode="json") for c in self.tv.registry.campaigns.values()]})

@@ -251,6 +251,26 @@ class ClickHouseStore:
             {"since": cols.ms(since)})
         return [(e, a, _aware(t), c, x) for e, a, t, c, x in res.rows]
 
+    def campaign_mentions(self, campaign_id: str, since: datetime, *, limit: int = 5000) -> list[dict[str, Any]]:
+        """The newest ``limit`` scored mentions of a campaign (``*``: all) posted since ``since``, in
+        the shape ``scoring.predictor`` reads (a subset of the scored record's JSON)."""
+        where = "posted_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')"
+        params: dict[str, Any] = {"since": cols.ms(since), "limit": int(limit)}
+        if campaign_id != ALL_CAMPAIGNS:
+            where += " AND has(campaigns, {cid:String})"
+            params["cid"] = campaign_id
+        res = self.conn.select(
+            f"SELECT event_id, platform, author_id, posted_at, sentiment, sentiment_label, purchase_intent, toxicity, "
+            f"toxic, credible, credibility, likes, comments, shares, views, text, text_normalised, slang_terms "
+            f"FROM {self.database}.mentions FINAL WHERE {where} ORDER BY posted_at DESC LIMIT {{limit:UInt32}}",
+            params)
+        out = []
+        for d in res.dicts():
+            d["author"] = {"id": d.pop("author_id")}
+            d["engagement"] = {k: d.pop(k) for k in ("likes", "comments", "shares", "views")}
+            out.append(d)
+        return out
+
     def campaigns(self, *, active_only: bool = False) -> list[Campaign]:
         """The latest version of every campaign."""
         where = " WHERE active" if active_only else ""
