@@ -340,6 +340,17 @@ def test_stored_values_round_trip(loaded, mentions):
 # ------------------------------------------------------------------------------ 003: one post, one row
 
 
+def insert_as_of_002(store: ClickHouseStore, db: str, rows) -> int:
+    """Insert as the version that had only migrations 001+002 did: the columns its table has."""
+    from tables.clickhouse import columns as cols
+
+    have = {r[0] for r in store.select(
+        f"SELECT name FROM system.columns WHERE database = '{db}' AND table = 'mentions'").rows}
+    old_map = [c for c in cols.MENTION_MAP if c.name in have]
+    data = cols.build(old_map, [m.model_dump(mode="json") for m in rows], cols.now_us())
+    return store.conn.insert(f"{db}.mentions", data, cols.names(old_map))
+
+
 def test_migration_003_collapses_a_redated_post(url, tmp_path, mentions):
     """A data directory migrated with 001+002 only, the bug reproduced, then 003 applied."""
     old = tmp_path / "sql"
@@ -351,12 +362,12 @@ def test_migration_003_collapses_a_redated_post(url, tmp_path, mentions):
     try:
         assert s.migrate(old) == ["001_tables.sql", "002_views.sql"]
         rows = make_mentions(600)
-        assert s.insert_mentions(rows) == 600
-        s.insert_mentions(rows[:100])  # a plain replay: collapses under 001 already
+        assert insert_as_of_002(s, db, rows) == 600
+        insert_as_of_002(s, db, rows[:100])  # a plain replay: collapses under 001 already
         # the same posts again, re-dated by an hour and by a month (another partition under 001)
         hour = rows[200].model_copy(update={"posted_at": rows[200].posted_at + timedelta(hours=1)})
         month = rows[201].model_copy(update={"posted_at": rows[201].posted_at + timedelta(days=31)})
-        s.insert_mentions([hour, month])
+        insert_as_of_002(s, db, [hour, month])
         assert hour.event_id == rows[200].event_id and month.event_id == rows[201].event_id
         # the bug: two rows each, even under FINAL and in the distinct-id count's time filters
         assert s.select(f"SELECT count() FROM {db}.mentions FINAL").rows == [(602,)]
@@ -493,8 +504,10 @@ def test_query_goes_through_the_guard(store):
 
 def test_read_only_enforced_by_clickhouse_too(store):
     # the guard is input validation; the analysts' handle itself (readonly=2) refuses writes
+    readonly = store.analyst.connect_readonly()  # what each analyst worker thread gets
     with pytest.raises(QueryError) as info:
-        store._readonly.command(f"INSERT INTO {store.database}.brands (brand) VALUES ('x')")
+        readonly.command(f"INSERT INTO {store.database}.brands (brand) VALUES ('x')")
+    readonly.close()
     assert "readonly" in str(info.value).lower()
     assert store.select("SELECT count() FROM brands").rows == [(0,)]
 
