@@ -247,14 +247,18 @@ def test_electra_generic_labels_toxicity(checkpoint, tmp_path):
 
 
 def test_text_scorer_serves_an_exported_checkpoint_with_no_other_change(exported, monkeypatch):
-    """TRUEVOICE_SENTIMENT_MODEL swaps the shipped sentiment head for the exported transformer."""
+    """TRUEVOICE_SENTIMENT_MODEL swaps the shipped sentiment head for the exported transformer:
+    the settings read it, the scoring processes load the scorer with it as an override."""
     from scoring.normalise import normalise
     from scoring.text import TextScorer
+    from streams.settings import Settings
 
     texts = ["정말 재밌어요 최고의 영화", "완전 쓰레기 영화 시간 아깝다", "ㅋㅋ 배우 연기 좋았음"]
     shipped = TextScorer.load()
     monkeypatch.setenv("TRUEVOICE_SENTIMENT_MODEL", str(exported))
-    swapped = TextScorer.load()
+    settings = Settings.from_env()
+    assert settings.model_overrides == {"sentiment": exported}
+    swapped = TextScorer.load(settings.model_root, overrides=settings.model_overrides)
     assert type(swapped.heads["sentiment"]).__name__ == "TransformerClassifier"
     assert type(swapped.heads["toxicity"]) is type(shipped.heads["toxicity"])
     want = TransformerClassifier(exported).predict_proba([normalise(t) for t in texts])
