@@ -105,3 +105,12 @@ def test_score_reads_csv_and_matches_campaigns(tmp_path):
     camp.write_bytes(orjson.dumps([{"campaign_id": "shin-gold", "brand": "농심", "keywords": ["신라면 골드"]}]))
     (m,), _ = score(path, "--campaigns", str(camp))
     assert m["campaigns"] == ["shin-gold"] and m["author"]["id"] == "a1"
+
+
+def test_score_has_help_and_refuses_a_missing_file(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "streams.cli", "score", "--help"], cwd=REPO, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0 and "usage: truevoice score" in out.stdout and "--campaigns" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "streams.cli", "score", str(tmp_path / "nope.jsonl")], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "error:" in out.stderr
