@@ -45,7 +45,7 @@ import re
 import struct
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 
 from datasketch import MinHash
 
@@ -105,9 +105,9 @@ def event_key(event_id: str) -> int:
         return int.from_bytes(hashlib.blake2b(event_id.encode(), digest_size=8).digest(), "little")
 
 
-@dataclass(frozen=True, slots=True)
-class VoicePost:
-    """What the tracker needs of one scored mention (built in the scoring process)."""
+class VoicePost(NamedTuple):
+    """What the tracker needs of one scored mention (built in the scoring process; a named tuple
+    because thousands a second cross the process boundary, and a tuple pickles cheaply)."""
 
     event_id: str
     author_id: str  # pseudonymised
