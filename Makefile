@@ -34,8 +34,9 @@ test: install system-deps
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/pipeline.py --seconds 15
 	$(BIN)/truevoice models bench
+	$(BIN)/python bench/sigkill_loss.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
