@@ -76,7 +76,8 @@ def test_ingest_and_campaign_matching(api):
     expected = sum("신라면" in m["text"] for m in mentions)
     wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'api-%'") == 40, 60, "rows")
     assert api.scalar("SELECT countIf(has(campaigns, 'shin')) FROM mentions FINAL WHERE post_id LIKE 'api-%'") == expected
-    assert api.scalar("SELECT count() FROM campaigns FINAL WHERE campaign_id = 'shin'") == 1
+    wait_until(lambda: api.scalar("SELECT count() FROM campaigns FINAL WHERE campaign_id = 'shin'") == 1, 30,
+               "the campaign stored in ClickHouse")
 
 
 def test_a_burst_reaches_websocket_clients_as_an_alert(api):
