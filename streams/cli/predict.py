@@ -84,38 +84,29 @@ def build_enricher(campaigns: Sequence[Any] = (), salt: bytes | None = None, mod
 
 
 def score_file(path: Path, enricher, *, batch: int = 1024, progress: bool = True) -> tuple[list[dict], list[dict]]:
-    """(scored mentions as the topic carries them, dead letters) for every record of ``path``,
-    through ``agents.score.score_records``. Raises ``ReplayFileError`` for an unreadable file."""
-    import orjson
+    """(scored mentions, invalid records) for every record of ``path``, through exactly what
+    ``truevoice score FILE`` runs (``agents.score_file.score_mentions``: the score agent's
+    enrichment plus the cross-mention tracker, repetition and coordination included). Raises
+    ``ReplayFileError`` for an unreadable file."""
     from tqdm import tqdm
 
-    from agents.score import score_records
+    from agents.score_file import score_mentions
+    from agents.voices import voice_config
+    from scoring.voices import VoiceTracker
     from streams.replay.files import count_records, iter_records
+    from streams.settings import Settings
+    from tables.voices import MemoryVoiceStore
 
     total = count_records(path) if progress else None
+    tracker = VoiceTracker(MemoryVoiceStore(), voice_config(enricher.rules, **Settings.from_env().voice_limits))
     scored: list[dict] = []
     letters: list[dict] = []
-    values: list[bytes] = []
-    metas: list[tuple[str, int, int, int]] = []
     bar = tqdm(total=total, desc=f"scoring {Path(path).name}", unit=" mentions", file=sys.stderr,
                disable=not progress, mininterval=0.5)
-
-    def flush() -> None:
-        ok, bad = score_records(enricher, values, metas)
-        scored.extend(orjson.loads(v) for _, v in ok)
-        letters.extend(orjson.loads(v) for _, v in bad)
-        bar.update(len(values))
-        values.clear()
-        metas.clear()
-
     try:
-        for i, rec in enumerate(iter_records(path)):
-            values.append(rec if isinstance(rec, bytes) else orjson.dumps(rec))
-            metas.append((str(path), 0, i, 0))
-            if len(values) >= batch:
-                flush()
-        if values:
-            flush()
+        for item in score_mentions(iter_records(path), enricher=enricher, tracker=tracker,
+                                   batch_size=batch, on_progress=lambda n: bar.update(n - bar.n)):
+            (letters if "error" in item else scored).append(item)
     finally:
         bar.close()
     return scored, letters
@@ -221,7 +212,7 @@ def cmd_predict_file(args: argparse.Namespace) -> int:
     if letters:
         reasons = defaultdict(int)
         for d in letters:
-            reasons[d.get("reason", "")[:120]] += 1
+            reasons[str(d.get("error", ""))[:120]] += 1
         top = "; ".join(f"{n} x {r}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
         print(f"skipped {len(letters)} invalid record(s): {top}", file=sys.stderr)
     if not scored:
