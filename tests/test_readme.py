@@ -25,5 +25,5 @@ def test_the_readme_has_sql_examples():
 
 @pytest.mark.parametrize("query", EXAMPLES)
 def test_readme_sql_example_runs(store, query):
-    result = store.query(query)
-    assert result.columns
+    # passes the guard and ClickHouse knows every table, view and column it names
+    assert store.query(query).rows == []  # the store is empty
