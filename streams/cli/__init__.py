@@ -258,8 +258,12 @@ def format_table(result, *, max_width: int = 60) -> str:
             return value if len(value) <= max_width else value[:max_width - 1] + "…"
         return value
 
+    # numbers right-aligned by their type; text is never parsed as a number ("007" stays "007")
+    numeric = [bool(result.rows) and all(v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+                                         for v in col) for col in zip(*result.rows)]
     table = tabulate([[cell(v) for v in row] for row in result.rows], headers=result.columns,
-                     tablefmt="psql", missingval="NULL", disable_numparse=True)
+                     tablefmt="psql", missingval="NULL", disable_numparse=True,
+                     colalign=["right" if n else "left" for n in numeric] or None)
     n = len(result.rows)
     return f"{table}\n{n} row{'s' if n != 1 else ''}"
 
