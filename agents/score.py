@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import itertools
-import hashlib
 import logging
 import multiprocessing
 import signal
@@ -27,9 +26,10 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from agents.enrich import MentionEnricher
 from agents.produce import send_many
-from agents.validate import dead_letter, parse_mention
+from agents.validate import dead_letter, parse_mention, position_id
 from agents.voices import VoiceStage, voice_post
 from schemas import Campaign, Mention, Topics
+from scoring.privacy import Anonymiser
 from scoring.voices import VoicePost
 
 log = logging.getLogger(__name__)
@@ -38,23 +38,16 @@ RecordMeta = tuple[str, int, int, int]  # topic, partition, offset, timestamp ms
 Encoded = tuple[bytes, bytes]  # key, value
 
 
-def _letter_kwargs(enricher: MentionEnricher) -> dict:
-    """Whatever ``dead_letter`` takes besides the record (the deployment's anonymiser, when it has one)."""
-    anonymiser = getattr(enricher, "anonymiser", None)
-    return {"anonymiser": anonymiser} if anonymiser is not None else {}
-
-
-def _letter(value: bytes | None, error_type: str, reason: str, meta: RecordMeta, kwargs: dict) -> Encoded:
+def _letter(value: bytes | None, error_type: str, reason: str, meta: RecordMeta, anonymiser: Anonymiser) -> Encoded:
     topic, partition, offset, ts = meta
     if not value:
         # a null and an empty value are two different faults, and every one of them is its own
         # record: keyed by where it was, not by its (identical) bytes
         error_type = "null" if value is None else "empty"
         reason = "record has no value (null)" if value is None else "record value is empty (0 bytes)"
-    letter = dead_letter(value, error_type, reason, topic, partition, offset, ts, **kwargs)
+    letter = dead_letter(value, error_type, reason, topic, partition, offset, ts, anonymiser=anonymiser)
     if not value:
-        letter.event_id = hashlib.blake2b(f"{topic}:{partition}:{offset}:{error_type}".encode(),
-                                          digest_size=16).hexdigest()
+        letter.event_id = position_id(topic, partition, offset, error_type)
     return letter.event_id.encode(), letter.dumps()
 
 
@@ -73,14 +66,13 @@ def score_records_with_voices(enricher: MentionEnricher, values: Sequence[bytes 
     mentions: list[Mention] = []
     sources: list[tuple[bytes | None, RecordMeta]] = []
     letters: list[Encoded] = []
-    kwargs = _letter_kwargs(enricher)
     for value, meta in zip(values, metas):
         parsed = parse_mention(value)
         if isinstance(parsed, Mention):
             mentions.append(parsed)
             sources.append((value, meta))
         else:
-            letters.append(_letter(value, parsed[0], parsed[1], meta, kwargs))
+            letters.append(_letter(value, parsed[0], parsed[1], meta, enricher.anonymiser))
     try:
         done = enricher.enrich(mentions)
     except Exception:  # noqa: BLE001 - find the one record that breaks the batch, keep the rest
@@ -91,7 +83,7 @@ def score_records_with_voices(enricher: MentionEnricher, values: Sequence[bytes 
                 done.extend(enricher.enrich([m]))
             except Exception as exc:  # noqa: BLE001 - the record's fault: dead-lettered where it came from
                 letters.append(_letter(value, "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}",
-                                       meta, kwargs))
+                                       meta, enricher.anonymiser))
     posts = [voice_post(s) for s in done] if voices else []
     return [(s.event_id.encode(), s.dumps()) for s in done], letters, posts
 
@@ -120,7 +112,6 @@ def _die_with_parent() -> None:
 
 def _init_child(config: ScorerConfig) -> None:
     from scoring.campaigns import CampaignMatcher
-    from scoring.privacy import Anonymiser
     from scoring.text import TextScorer
 
     _die_with_parent()  # a SIGKILLed worker must not leave its scoring process behind

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import hashlib
-import inspect
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,7 +24,7 @@ import orjson
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 from pydantic import ValidationError
 
-from agents.validate import dead_letter, describe_validation_error
+from agents.validate import dead_letter, describe_validation_error, position_id
 from schemas import Alert, Campaign, DeadLetter, Topics
 from schemas.errors import PermanentError, StorageUnavailableError, TrueVoiceError
 from tables.combiner import mention_row
@@ -85,10 +83,7 @@ def sink_dead_letter(record: ConsumerRecord, error_type: str, reason: str, anony
     """A dead letter for a record of an internal topic, keyed by where it was (topic, partition,
     offset): two bad records with the same bytes at two places are two dead letters."""
     value = record.value
-    kwargs: dict[str, Any] = {}
-    if "anonymiser" in inspect.signature(dead_letter).parameters:
-        kwargs["anonymiser"] = anonymiser
-    if kwargs.get("anonymiser", True) is None:
+    if anonymiser is None:
         # nobody to scrub personal data out of it: keep where it was and why, not the bytes
         letter = DeadLetter(event_id="", reason=reason[:2000], error_type=error_type, raw="",
                             raw_size=len(value or b""), source_topic=record.topic,
@@ -96,13 +91,9 @@ def sink_dead_letter(record: ConsumerRecord, error_type: str, reason: str, anony
                             received_at=_received_at(record.timestamp))
     else:
         letter = dead_letter(value, error_type, reason, record.topic, record.partition, record.offset,
-                             record.timestamp, **kwargs)
+                             record.timestamp, anonymiser=anonymiser)
     letter.event_id = position_id(record.topic, record.partition, record.offset, "null" if value is None else "value")
     return letter
-
-
-def position_id(topic: str, partition: int, offset: int, what: str) -> str:
-    return hashlib.blake2b(f"{topic}:{partition}:{offset}:{what}".encode(), digest_size=16).hexdigest()
 
 
 def _received_at(timestamp_ms: int | None) -> datetime:

@@ -50,6 +50,12 @@ def parse_mention(value: bytes | None) -> Mention | tuple[str, str]:
         return "invalid", describe_validation_error(exc)
 
 
+def position_id(topic: str, partition: int, offset: int, what: str) -> str:
+    """A dead letter's id by where the record was: two bad records with the same bytes (two
+    nulls, two empties) at two places are two dead letters, and a replay keeps each once."""
+    return hashlib.blake2b(f"{topic}:{partition}:{offset}:{what}".encode(), digest_size=16).hexdigest()
+
+
 def dead_letter(value: bytes | None, error_type: str, reason: str, topic: str, partition: int, offset: int,
                 timestamp_ms: int | None = None, *, anonymiser: Anonymiser) -> DeadLetter:
     """``timestamp_ms`` is the Kafka record's time, so a replayed bad record keeps its received_at.
