@@ -19,6 +19,8 @@ from typing import Mapping, Sequence
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from streams.kafka.tansu_compat import probe_end_offsets
+
 log = logging.getLogger(__name__)
 
 
@@ -89,17 +91,6 @@ class BacklogGauge:
             self._partitions_of[topic] = found
         return self._partitions_of[topic]
 
-    async def _end_offsets(self, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
-        # Tansu's ListOffsets under-reports the end (see tansu_compat); a one-record fetch from
-        # just below it returns the true high watermark. On Kafka both agree.
-        assert self._probe is not None
-        reported = await self._probe.end_offsets(tps)
-        self._probe.assign(tps)
-        for tp in tps:
-            self._probe.seek(tp, max(reported[tp] - 1, 0))
-        await self._probe.getmany(*tps, timeout_ms=200, max_records=len(tps))
-        return {tp: max(self._probe.highwater(tp) or 0, reported[tp]) for tp in tps}
-
     async def measure(self) -> int:
         assert self._admin is not None and self._probe is not None
         lag = committed_total = 0
@@ -107,7 +98,7 @@ class BacklogGauge:
             tps = [TopicPartition(t, p) for t in topics for p in await self._partitions(t)]
             if not tps:
                 continue
-            ends = await self._end_offsets(tps)
+            ends = await probe_end_offsets(self._probe, tps)  # Tansu under-reports ends
             committed = await self._admin.list_consumer_group_offsets(group, partitions=tps)
             for tp in tps:
                 c = committed.get(tp)

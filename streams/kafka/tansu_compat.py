@@ -24,29 +24,36 @@ async def true_end_offsets(bootstrap_servers: str, tps: Iterable[TopicPartition]
                              max_partition_fetch_bytes=1024, fetch_max_wait_ms=50)
     await probe.start()
     try:
-        reported = await probe.end_offsets(tps)
-        result: dict[TopicPartition, int] = {}
-        probe.assign([tp for tp in tps if reported[tp] > 0])
-        for tp in tps:
-            if reported[tp] > 0:
-                probe.seek(tp, reported[tp] - 1)
-            else:
-                result[tp] = 0
-        pending = {tp for tp in tps if tp not in result}
-        for _ in range(20):
-            if not pending:
-                break
-            await probe.getmany(*pending, timeout_ms=500, max_records=1)
-            for tp in list(pending):
-                hw = probe.highwater(tp)
-                if hw is not None:
-                    result[tp] = max(hw, reported[tp])
-                    pending.discard(tp)
-        for tp in pending:
-            result[tp] = reported[tp]
-        return result
+        return await probe_end_offsets(probe, tps)
     finally:
         await probe.stop()
+
+
+async def probe_end_offsets(probe: AIOKafkaConsumer, tps: list[TopicPartition]) -> dict[TopicPartition, int]:
+    """True end offsets through ``probe`` (a started consumer without a group, which this
+    re-assigns): one small fetch per partition from just below the reported end. On Kafka both
+    agree."""
+    reported = await probe.end_offsets(tps)
+    result: dict[TopicPartition, int] = {}
+    probe.assign([tp for tp in tps if reported[tp] > 0])
+    for tp in tps:
+        if reported[tp] > 0:
+            probe.seek(tp, reported[tp] - 1)
+        else:
+            result[tp] = 0
+    pending = {tp for tp in tps if tp not in result}
+    for _ in range(20):
+        if not pending:
+            break
+        await probe.getmany(*pending, timeout_ms=500, max_records=1)
+        for tp in list(pending):
+            hw = probe.highwater(tp)
+            if hw is not None:
+                result[tp] = max(hw, reported[tp])
+                pending.discard(tp)
+    for tp in pending:
+        result[tp] = reported[tp]
+    return result
 
 
 def install(bootstrap_servers: str) -> None:
