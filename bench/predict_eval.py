@@ -84,12 +84,12 @@ def main() -> int:
     args = ap.parse_args()
 
     from scoring.rating import RatingModel
-    from streams.cli.predict import add_ratings, build_enricher, group_mentions, score_file
+    from streams.cli.predict import add_ratings, group_mentions, score_file
 
     truth = {k: v["mean_rating"] for k, v in json.loads(args.truth.read_text(encoding="utf-8")).items()}
     t0 = time.time()
     # a fixed pseudonym salt: the anonymiser rewrites names in the texts, so the figures repeat exactly
-    scored, letters = score_file(args.mentions, build_enricher(salt=b"predict-eval/fixed-salt/0001"), progress=False)
+    scored, letters = score_file(args.mentions, salt=b"predict-eval/fixed-salt/0001", progress=False)
     t_score = time.time() - t0
     t1 = time.time()
     add_ratings(scored, RatingModel(args.rating_model) if args.rating_model or RatingModel.available() else None)

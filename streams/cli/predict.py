@@ -14,7 +14,6 @@ line per group (``scoring.predictor``). ``bench/predict_eval.py`` uses the same 
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -71,34 +70,20 @@ truevoice predict accuracy [--last N]
 
 # ------------------------------------------------------------------------------ offline scoring
 
-def build_enricher(campaigns: Sequence[Any] = (), salt: bytes | None = None, model_root: Path | None = None):
-    """The score agent's enricher, as its scoring processes build it (``agents.score._init_child``).
-    Offline the pseudonym salt is random per run: pseudonyms only need to agree within the file."""
-    from agents.enrich import MentionEnricher
-    from scoring.campaigns import CampaignMatcher
-    from scoring.privacy import Anonymiser
-    from scoring.text import TextScorer
-
-    return MentionEnricher(TextScorer.load(model_root), CampaignMatcher(list(campaigns)),
-                           Anonymiser(salt or secrets.token_bytes(32)))
-
-
-def score_file(path: Path, enricher, *, batch: int = 1024, progress: bool = True) -> tuple[list[dict], list[dict]]:
+def score_file(path: Path, campaigns: Sequence[Any] = (), *, salt: bytes | None = None, batch: int = 1024,
+               progress: bool = True) -> tuple[list[dict], list[dict]]:
     """(scored mentions, invalid records) for every record of ``path``, through exactly what
-    ``truevoice score FILE`` runs (``agents.score_file.score_mentions``: the score agent's
-    enrichment plus the cross-mention tracker, repetition and coordination included). Raises
-    ``ReplayFileError`` for an unreadable file."""
+    ``truevoice score FILE`` runs (``agents.score_file.score_mentions`` with
+    ``streams.cli.score.offline_scorer``: the score agent's enrichment plus the cross-mention
+    tracker). Raises ``ReplayFileError`` for an unreadable file."""
     from tqdm import tqdm
 
     from agents.score_file import score_mentions
-    from agents.voices import voice_config
-    from scoring.voices import VoiceTracker
+    from streams.cli.score import offline_scorer
     from streams.replay.files import count_records, iter_records
-    from streams.settings import Settings
-    from tables.voices import MemoryVoiceStore
 
     total = count_records(path) if progress else None
-    tracker = VoiceTracker(MemoryVoiceStore(), voice_config(enricher.rules, **Settings.from_env().voice_limits))
+    enricher, tracker = offline_scorer(campaigns, salt=salt)
     scored: list[dict] = []
     letters: list[dict] = []
     bar = tqdm(total=total, desc=f"scoring {Path(path).name}", unit=" mentions", file=sys.stderr,
@@ -205,8 +190,7 @@ def cmd_predict_file(args: argparse.Namespace) -> int:
     now = _time(args.now, "--now")
     progress = not args.no_progress
     try:
-        enricher = build_enricher(campaigns)
-        scored, letters = score_file(path, enricher, batch=max(1, args.batch), progress=progress)
+        scored, letters = score_file(path, campaigns, batch=max(1, args.batch), progress=progress)
     except ReplayFileError as exc:
         raise SystemExit(f"error: {exc}")
     if letters:

@@ -6,6 +6,7 @@ import argparse
 import secrets
 import sys
 from pathlib import Path
+from typing import Any, Sequence
 
 DESCRIPTION = """\
 Score every record of FILE (.jsonl, .jsonl.gz, .csv: the formats `replay` reads) with no broker,
@@ -58,42 +59,49 @@ def load_campaigns(path: Path) -> list:
         raise SystemExit(f"error: {path}: invalid campaign: {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
 
 
-def cmd_score(args: argparse.Namespace) -> int:
-    import orjson
-    from tqdm import tqdm
-
+def offline_scorer(campaigns: Sequence[Any] = (), settings: Any = None, *, salt: bytes | None = None):
+    """(enricher, tracker) as the score agent runs them, for a file scored offline (``score FILE``,
+    ``predict FILE``): the same models (with the settings' overrides), rules and tracker limits,
+    author state in memory. The salt is random per run unless given: pseudonyms only have to
+    agree within the file (the tracker keys authors on them), and nothing is stored."""
     from agents.enrich import MentionEnricher
-    from agents.score_file import score_mentions
     from agents.voices import voice_config
     from scoring.campaigns import CampaignMatcher
     from scoring.credibility import CredibilityRules
     from scoring.privacy import Anonymiser
     from scoring.text import TextScorer
     from scoring.voices import VoiceTracker
-    from streams.replay.files import ReplayFileError, count_records, iter_records
     from streams.settings import Settings
     from tables.voices import MemoryVoiceStore
 
-    settings = Settings.from_env()
+    settings = settings or Settings.from_env()
+    rules = CredibilityRules.load()
+    enricher = MentionEnricher(TextScorer.load(settings.model_root, intra_op_threads=settings.ort_threads,
+                                               overrides=settings.model_overrides),
+                               CampaignMatcher(list(campaigns)), Anonymiser(salt or secrets.token_bytes(32)), rules)
+    return enricher, VoiceTracker(MemoryVoiceStore(), voice_config(rules, **settings.voice_limits))
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    import orjson
+    from tqdm import tqdm
+
+    from agents.score_file import score_mentions
+    from streams.replay.files import ReplayFileError, count_records, iter_records
+
     campaigns = load_campaigns(args.campaigns) if args.campaigns else []
     try:
         total = None if args.no_progress else count_records(args.file)
         records = iter_records(args.file)
     except ReplayFileError as exc:
         raise SystemExit(f"error: {exc}") from None
-    rules = CredibilityRules.load()
-    # Pseudonyms only have to agree within this run (the tracker keys authors on them): a
-    # random salt, never stored. The output shows the author as given.
-    enricher = MentionEnricher(TextScorer.load(settings.model_root, intra_op_threads=settings.ort_threads,
-                                               overrides=settings.model_overrides),
-                               CampaignMatcher(campaigns), Anonymiser(secrets.token_bytes(32)), rules)
-    tracker = VoiceTracker(MemoryVoiceStore(), voice_config(rules, **settings.voice_limits))
+    enricher, tracker = offline_scorer(campaigns)
     bar = tqdm(total=total, desc=f"scoring {args.file.name}", unit=" mentions", file=sys.stderr,
                disable=args.no_progress, mininterval=0.5)
     scored = invalid = coordinated = 0
     out = sys.stdout.buffer
     try:
-        for item in score_mentions(records, enricher=enricher, tracker=tracker, rules=rules,
+        for item in score_mentions(records, enricher=enricher, tracker=tracker,
                                    batch_size=max(1, args.batch_size), on_progress=lambda n: bar.update(n - bar.n)):
             if "error" in item:
                 invalid += 1
