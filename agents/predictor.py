@@ -21,6 +21,7 @@ from aiokafka import AIOKafkaProducer
 from schemas import Prediction, Topics
 from scoring.accuracy import ACCURACY_ALERT_BELOW
 from scoring.predictor import PredictorConfig, predict
+from scoring.rating import add_ratings
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,7 @@ class PredictorAgent:
                                                 limit=self.max_mentions)
         if not mentions:
             return None
-        if self.rating_model is not None:
-            for m, r in zip(mentions, self.rating_model.predict([m["text"] for m in mentions])):
-                m["rating"] = float(r)
+        add_ratings(mentions, self.rating_model)
         prediction = predict(mentions, campaign_id, config=self.config, now=now, made_at=now,
                              horizon_hours=self.window_hours)
         self.store.insert_predictions([prediction])

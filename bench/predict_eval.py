@@ -83,8 +83,8 @@ def main() -> int:
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = ap.parse_args()
 
-    from scoring.rating import RatingModel
-    from streams.cli.predict import add_ratings, group_mentions, score_file
+    from scoring.rating import RatingModel, add_ratings
+    from streams.cli.predict import group_mentions, score_file
 
     truth = {k: v["mean_rating"] for k, v in json.loads(args.truth.read_text(encoding="utf-8")).items()}
     t0 = time.time()

@@ -50,3 +50,12 @@ class RatingModel:
         if not parts:
             return np.zeros(0)
         return np.clip(np.concatenate(parts), self.lo, self.hi)
+
+
+def add_ratings(mentions: list[dict], model: "RatingModel | None") -> None:
+    """Each scored mention's predicted 1-10 rating, as ``rating`` (what ``scoring.predictor``
+    blends into ``brand_sentiment``); nothing without a model."""
+    if model is None or not mentions:
+        return
+    for m, r in zip(mentions, model.predict([m["text"] for m in mentions])):
+        m["rating"] = float(r)

@@ -97,14 +97,6 @@ def score_file(path: Path, campaigns: Sequence[Any] = (), *, salt: bytes | None 
     return scored, letters
 
 
-def add_ratings(scored: list[dict], rating_model) -> None:
-    """The 1-10 rating regressor's prediction for each scored text, as ``rating``."""
-    if rating_model is None or not scored:
-        return
-    for d, r in zip(scored, rating_model.predict([d["text"] for d in scored])):
-        d["rating"] = float(r)
-
-
 def group_mentions(scored: Iterable[dict], by_campaign: bool) -> dict[str, list[dict]]:
     groups: dict[str, list[dict]] = defaultdict(list)
     for d in scored:
@@ -178,7 +170,7 @@ def cmd_predict_file(args: argparse.Namespace) -> int:
     import orjson
 
     from scoring.predictor import PredictorConfig
-    from scoring.rating import RatingModel
+    from scoring.rating import RatingModel, add_ratings
     from streams.replay.files import ReplayFileError
 
     path = Path(args.target)
