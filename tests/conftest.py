@@ -89,6 +89,12 @@ class WorkerProcess:
     def scalar(self, query: str) -> object:
         return self.sql(query)[0][0]
 
+    def metrics(self) -> dict[str, float]:
+        """/metrics as {"name" or "name{labels}": value} (Prometheus text, comments left out)."""
+        with urllib.request.urlopen(self.url + "/metrics", timeout=30) as r:
+            lines = r.read().decode().splitlines()
+        return {k: float(v) for k, _, v in (line.rpartition(" ") for line in lines if line and line[0] != "#")}
+
     def children(self) -> list[int]:
         """PIDs of this worker's child processes (its scoring process)."""
         assert self.proc is not None

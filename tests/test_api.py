@@ -131,15 +131,7 @@ def test_an_endless_query_does_not_stall_storage_and_goes_when_its_client_does(a
     wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'busy-%'") == 30, 60,
                "mentions stored while the endless query runs")
     hung_up.close()  # the client goes away: its query is killed, the pool is free again
-    wait_until(lambda: _analyst_queries_running(api) == 0, 30, "the endless query killed")
-
-
-def _analyst_queries_running(api) -> float:
-    import urllib.request
-
-    text = urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
-    line = next(l for l in text.splitlines() if l.startswith("truevoice_analyst_queries_running "))
-    return float(line.split()[1])
+    wait_until(lambda: api.metrics()["truevoice_analyst_queries_running"] == 0, 30, "the endless query killed")
 
 
 def test_a_caller_chosen_event_id_cannot_overwrite_another_mention(api):
@@ -175,17 +167,11 @@ def test_predictions_on_demand_and_accuracy_of_recorded_outcomes(api):
     assert status == 201
     (row,) = body["accuracy"]
     assert row["rolling_accuracy"] < 0.7 and row["below_alert"]
-    assert "truevoice_prediction_accuracy{campaign=\"pred\",metric=\"brand_sentiment\"}" in _metrics_text(api)
+    assert api.metrics()['truevoice_prediction_accuracy{campaign="pred",metric="brand_sentiment"}'] == row["rolling_accuracy"]
     ops = asyncio.run(_read_topic(api.broker.bootstrap_servers, "alerts.ops"))
     assert any(a["kind"] == "prediction_accuracy" and a["campaign_id"] == "pred" for a in ops)
     status, body = api.post("/api/outcomes", {"campaign_id": "pred", "metric": "brand_sentiment", "value": 7})
     assert status == 422 and "brand_sentiment" in body["error"]
-
-
-def _metrics_text(api) -> str:
-    import urllib.request
-
-    return urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
 
 
 async def _read_topic(bootstrap: str, topic: str) -> list[dict]:

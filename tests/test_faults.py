@@ -53,16 +53,6 @@ def fill(mount: Path) -> Path:
     return filler
 
 
-def metric(worker, name: str) -> float:
-    import urllib.request
-
-    with urllib.request.urlopen(worker.url + "/metrics", timeout=10) as r:
-        for line in r.read().decode().splitlines():
-            if line.startswith(name + " "):
-                return float(line.split()[1])
-    raise AssertionError(f"{name} not in /metrics")
-
-
 def rows_or_none(worker, query: str):
     try:
         return worker.sql(query)
@@ -106,12 +96,12 @@ def test_a_full_disk_delays_inserts_but_windows_stay_exact(broker, worker_factor
     first = make_mentions(800, seed=21, prefix="f1")
     produce(broker.bootstrap_servers, [orjson.dumps(m) for m in first])
     wait_until(lambda: worker.scalar("SELECT count() FROM mentions FINAL") == len(first), 60, "the first mentions")
-    failures_before = metric(worker, "truevoice_loop_failures_total")
+    failures_before = worker.metrics()["truevoice_loop_failures_total"]
 
     filler = fill(small_disk)
     second = make_mentions(1200, seed=22, prefix="f2")
     produce(broker.bootstrap_servers, [orjson.dumps(m) for m in second])
-    wait_until(lambda: metric(worker, "truevoice_loop_failures_total") >= failures_before + 2, 60,
+    wait_until(lambda: worker.metrics()["truevoice_loop_failures_total"] >= failures_before + 2, 60,
                "inserts failing on the full disk")
     # a full disk is visible: not ready, the reason says storage, and once the unprocessed
     # backlog passes its bound ingest stops taking input: 503 with Retry-After
