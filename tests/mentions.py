@@ -18,6 +18,17 @@ TEXTS = [
     "스타벅스 라떼 맛이 이상해졌네 실망",
 ]
 
+# one copy-paste campaign text, and ordinary posts on the same topic (the voice tracker's tests)
+CAMPAIGN = "이번에 나온 신라면 골드 진짜 인생라면입니다 다들 꼭 드셔보세요 강추합니다"
+ORDINARY = [
+    "신라면 골드 먹어봤는데 국물이 좀 짜긴 하네요 그래도 면은 괜찮음",
+    "편의점에서 신라면 골드 샀는데 가격이 너무 올랐다 예전 가격이 그립다",
+    "오늘 점심 라면 끓여 먹었는데 계란 넣으니까 훨씬 맛있더라",
+    "Tried the new Shin Ramyun Gold today, the broth is richer than the classic one",
+    "라면 물 조절 실패해서 너무 싱거움 다음엔 550ml 꼭 지킨다",
+    "신라면 골드 광고 모델 누구냐 처음 보는 사람인데 잘 어울린다",
+]
+
 
 def make_mentions(n: int, *, seed: int = 7, now: datetime | None = None, prefix: str = "t") -> list[dict]:
     rng = random.Random(seed)

@@ -9,17 +9,9 @@ from datetime import date, datetime, timedelta, timezone
 import orjson
 
 from tests.conftest import REPO
+from tests.mentions import CAMPAIGN, ORDINARY
 
 NOW = datetime(2026, 5, 4, 12, 0, tzinfo=timezone.utc)
-CAMPAIGN = "이번에 나온 신라면 골드 진짜 인생라면입니다 다들 꼭 드셔보세요 강추합니다"
-ORDINARY = [
-    "신라면 골드 먹어봤는데 국물이 좀 짜긴 하네요 그래도 면은 괜찮음",
-    "편의점에서 신라면 골드 샀는데 가격이 너무 올랐다 예전 가격이 그립다",
-    "오늘 점심 라면 끓여 먹었는데 계란 넣으니까 훨씬 맛있더라",
-    "Tried the new Shin Ramyun Gold today, the broth is richer than the classic one",
-    "라면 물 조절 실패해서 너무 싱거움 다음엔 550ml 꼭 지킨다",
-    "신라면 골드 광고 모델 누구냐 처음 보는 사람인데 잘 어울린다",
-]
 
 
 def mention(post_id: str, author: dict, text: str, at: datetime, **extra) -> dict:
