@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from agents.validate import dead_letter, describe_validation_error, position_id
 from schemas import Alert, Campaign, DeadLetter, Topics
 from schemas.errors import PermanentError, StorageUnavailableError, TrueVoiceError
-from tables.combiner import mention_row
+from tables.combiner import WindowRow, window_row
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +108,7 @@ class SinkBatch:
     others: dict[str, list[tuple[ConsumerRecord, Any]]] = field(default_factory=dict)
     letters: list[DeadLetter] = field(default_factory=list)
     scored_records: list[ConsumerRecord] = field(default_factory=list)  # every mentions.scored record
+    windows: dict[tuple[int, int], WindowRow] = field(default_factory=dict)  # (partition, offset) -> row
 
     def refused(self) -> int:
         return len(self.letters)
@@ -143,7 +144,8 @@ def _decode_batch(records: Sequence[ConsumerRecord], anonymiser: Any) -> SinkBat
                 data = orjson.loads(r.value)
                 if not isinstance(data, dict):
                     raise ValueError(f"expected a JSON object, got {type(data).__name__}")
-                mention_row(data)  # what the windows read; the insert checks the rest
+                # what the windows read, computed once here; the insert checks the rest
+                batch.windows[(r.partition, r.offset)] = window_row(data)
                 if not isinstance(data.get("event_id"), str) or not data["event_id"]:
                     raise ValueError("event_id: a non-empty string is required")
                 batch.scored.append((r, data))
@@ -205,20 +207,6 @@ class SinkAgent:
             mid = len(items) // 2
             return (self._insert_isolating(items[:mid], insert, refused)
                     + self._insert_isolating(items[mid:], insert, refused))
-
-    # kept for callers that hand over decoded values (tools, benches)
-    async def write(self, scored: list[dict], others: dict[str, list[bytes]]) -> None:
-        await asyncio.get_running_loop().run_in_executor(self.executor, self._insert_plain, scored, others)
-
-    def _insert_plain(self, scored: list[dict], others: dict[str, list[bytes]]) -> None:
-        if scored:
-            self.rows += self.store.insert_mention_json(scored)
-        if others.get(Topics.DEADLETTER):
-            self.store.insert_deadletters([DeadLetter.model_validate_json(v) for v in others[Topics.DEADLETTER]])
-        if others.get(Topics.ALERTS):
-            self.store.insert_alerts([Alert.model_validate_json(v) for v in others[Topics.ALERTS]])
-        if others.get(Topics.CAMPAIGNS):
-            self.store.upsert_campaigns([Campaign.model_validate_json(v) for v in others[Topics.CAMPAIGNS]])
 
 
 async def send_dead_letters(producer: AIOKafkaProducer, letters: Sequence[DeadLetter]) -> None:

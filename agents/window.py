@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from schemas import Topics, WindowDelta
-from tables.combiner import Combiner, window_key
+from tables.combiner import Combiner, WindowRow, window_key
 
 
 class WindowCombinerAgent:
@@ -29,27 +29,21 @@ class WindowCombinerAgent:
         self.combiner = Combiner()
         self.deltas_sent = 0
 
-    def deltas(self, scored: Iterable[tuple[ConsumerRecord, dict]],
+    def deltas(self, scored: Iterable[tuple[ConsumerRecord, WindowRow]],
                records: Iterable[ConsumerRecord] = ()) -> list[WindowDelta]:
-        """The batch's deltas. ``scored``: (record, decoded mention) to count; ``records``: every
+        """The batch's deltas. ``scored``: (record, its ``window_row``) to count; ``records``: every
         mentions.scored record of the batch (also those that count nothing: a dead letter), so
         the offset range of each partition covers the whole batch."""
         for r in records:
             self.combiner.note(r.partition, r.offset)
-        for r, mention in scored:
-            self.combiner.add(mention, r.partition, r.offset)
+        for r, row in scored:
+            self.combiner.add_row(row, r.partition, r.offset)
         return self.combiner.drain()
 
     async def send(self, deltas: Sequence[WindowDelta]) -> None:
         """Send (or send again: duplicates are skipped where they are applied) the batch's deltas."""
         await send_deltas(self.producer, deltas)
         self.deltas_sent += len(deltas)
-
-    async def handle(self, scored: Sequence[dict]) -> None:
-        """Count decoded mentions that have no source offsets (tools, tests): applied unconditionally."""
-        for mention in scored:
-            self.combiner.add(mention)
-        await self.send(self.combiner.drain())
 
 
 async def send_deltas(producer: AIOKafkaProducer, deltas: Sequence[WindowDelta], *, rebuild: bool = False) -> None:

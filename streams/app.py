@@ -228,7 +228,8 @@ class Pipeline(mode.Service):
         batch = self.sink_agent.decode(records)
         refused = await retry.run(lambda: self.sink_agent.store_batch(batch), "clickhouse insert")
         gone = {(d.source_partition, d.source_offset) for d in refused if d.source_topic == Topics.SCORED}
-        counted = [(r, m) for r, m in batch.scored if (r.partition, r.offset) not in gone] if gone else batch.scored
+        counted = [(r, batch.windows[(r.partition, r.offset)]) for r, _ in batch.scored
+                   if (r.partition, r.offset) not in gone]
         deltas = self.combiner.deltas(counted, batch.scored_records)
         await retry.run(lambda: self.combiner.send(deltas), "window deltas")
         letters = batch.letters + refused

@@ -41,8 +41,11 @@ def delta_sums(delta: WindowDelta) -> WindowSums:
     return delta.sums
 
 
-def mention_row(mention: dict) -> tuple[int, str, tuple[float, ...]]:
-    """(minute, platform, sums in WINDOW_SUM_FIELDS order) of one decoded ScoredMention.
+WindowRow = tuple[int, str, tuple[str, ...], tuple[float, ...]]  # minute, platform, campaigns, sums
+
+
+def window_row(mention: dict) -> WindowRow:
+    """(minute, platform, campaigns, sums in WINDOW_SUM_FIELDS order) of one decoded ScoredMention.
 
     Raises (KeyError, TypeError, ValueError) on a record that is not a scored mention: the
     caller dead-letters it. Nothing is accumulated before the whole row is known.
@@ -51,6 +54,9 @@ def mention_row(mention: dict) -> tuple[int, str, tuple[float, ...]]:
     platform = mention["platform"]
     if not isinstance(platform, str):
         raise TypeError(f"platform must be a string, got {type(platform).__name__}")
+    campaigns = mention.get("campaigns") or ()
+    if not isinstance(campaigns, (list, tuple)) or not all(isinstance(c, str) for c in campaigns):
+        raise TypeError("campaigns must be a list of strings")
     label = mention.get("sentiment_label")
     row = (
         1.0,
@@ -61,7 +67,7 @@ def mention_row(mention: dict) -> tuple[int, str, tuple[float, ...]]:
         1.0 if mention.get("toxic") else 0.0,
         float(mention.get("purchase_intent", 0.0)),
     )
-    return minute, platform, row
+    return minute, platform, tuple(dict.fromkeys(campaigns)), row
 
 
 @dataclass
@@ -79,14 +85,15 @@ class Combiner:
 
     def add(self, mention: dict, partition: int = -1, offset: int | None = None) -> None:
         """``mention`` is a decoded ScoredMention (a dict, to skip re-validation on the hot path)."""
-        minute, platform, row = mention_row(mention)
-        campaigns = mention.get("campaigns") or ()
-        if not isinstance(campaigns, (list, tuple)) or not all(isinstance(c, str) for c in campaigns):
-            raise TypeError("campaigns must be a list of strings")
+        self.add_row(window_row(mention), partition, offset)
+
+    def add_row(self, window: WindowRow, partition: int = -1, offset: int | None = None) -> None:
+        """A mention's ``window_row``, computed once where the record was decoded."""
+        minute, platform, campaigns, row = window
         self.mentions += 1
         if offset is not None:
             self.note(partition, offset)
-        for campaign_id in (ALL_CAMPAIGNS, *dict.fromkeys(campaigns)):
+        for campaign_id in (ALL_CAMPAIGNS, *campaigns):
             key = (campaign_id, platform, minute, partition)
             acc = self.sums.get(key)
             if acc is None:
