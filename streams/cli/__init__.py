@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_predict_command(sub)
     from streams.cli.score import add_score_command
     add_score_command(sub)
+    from streams.cli.spikes import add_spikes_command
+    add_spikes_command(sub)
     return parser
 
 
