@@ -278,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--windows", type=Path, help="NAB windows JSON (default DATA/windows.json)")
     ap.add_argument("--results", type=Path, help="score a NAB results folder (e.g. NAB/results/ARTime) instead "
                                                  "of running the detector")
+    ap.add_argument("--threshold", type=float, help="with --results: the detector's threshold on anomaly_score, "
+                                                    "for the alert column (e.g. its NAB corpus threshold)")
     ap.add_argument("--only", action="append", default=[], help="only windows.json keys containing this "
                                                                 "(repeatable), e.g. --only realTweets")
     ap.add_argument("--no-loo", action="store_true", help="skip the leave-one-series-out check")
@@ -286,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in corpus_files(args.data, windows) if not args.only or any(o in n for o in args.only)]
     started = time.perf_counter()
     runs = read_results(args.results, names) if args.results else run_detector(args.data, names)
+    if args.results and args.threshold is not None:
+        for r in runs.values():
+            r["alert"] = r["score"] >= args.threshold
     elapsed = time.perf_counter() - started
     rows = sum(len(r["timestamps"]) for r in runs.values())
     if not args.results:
