@@ -36,6 +36,8 @@ SINK_TOPICS = (Topics.SCORED, Topics.DEADLETTER, Topics.ALERTS, Topics.CAMPAIGNS
 # ClickHouse error codes that mean "this data", not "this server": bisect to the record.
 DATA_ERROR_CODES = frozenset({
     6,    # CANNOT_PARSE_TEXT
+    25,   # CANNOT_PARSE_ESCAPE_SEQUENCE
+    26,   # CANNOT_PARSE_QUOTED_STRING
     27,   # CANNOT_PARSE_INPUT_ASSERTION_FAILED
     38,   # CANNOT_PARSE_DATE
     41,   # CANNOT_PARSE_DATETIME
@@ -45,8 +47,11 @@ DATA_ERROR_CODES = frozenset({
     70,   # CANNOT_CONVERT_TYPE
     72,   # CANNOT_PARSE_NUMBER
     117,  # INCORRECT_DATA
+    130,  # CANNOT_READ_ARRAY_FROM_TEXT
+    131,  # TOO_LARGE_STRING_SIZE
     321,  # VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
     349,  # CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+    467,  # CANNOT_PARSE_BOOL
 })
 # raised by the column builders and the client's serialisers on a record of the wrong shape
 _DATA_EXCEPTIONS = (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, UnicodeError)
@@ -104,7 +109,7 @@ def _received_at(timestamp_ms: int | None) -> datetime:
 class SinkBatch:
     """One batch of the sink loop, decoded once: what goes where, and what is dead-lettered."""
 
-    scored: list[tuple[ConsumerRecord, dict]] = field(default_factory=list)
+    scored: list[tuple[ConsumerRecord, bytes]] = field(default_factory=list)  # their JSON, inserted as it is
     others: dict[str, list[tuple[ConsumerRecord, Any]]] = field(default_factory=dict)
     letters: list[DeadLetter] = field(default_factory=list)
     scored_records: list[ConsumerRecord] = field(default_factory=list)  # every mentions.scored record
@@ -148,7 +153,7 @@ def _decode_batch(records: Sequence[ConsumerRecord], anonymiser: Any) -> SinkBat
                 batch.windows[(r.partition, r.offset)] = window_row(data)
                 if not isinstance(data.get("event_id"), str) or not data["event_id"]:
                     raise ValueError("event_id: a non-empty string is required")
-                batch.scored.append((r, data))
+                batch.scored.append((r, r.value))
             else:
                 batch.others[r.topic].append((r, _MODELS[r.topic].model_validate_json(r.value)))
         except ValidationError as exc:
@@ -181,7 +186,7 @@ class SinkAgent:
 
     def _store(self, batch: SinkBatch) -> list[DeadLetter]:
         refused: list[DeadLetter] = []
-        self.rows += self._insert_isolating(batch.scored, self.store.insert_mention_json, refused)
+        self.rows += self._insert_isolating(batch.scored, self.store.insert_scored, refused)
         for topic, insert in ((Topics.DEADLETTER, self.store.insert_deadletters),
                               (Topics.ALERTS, self.store.insert_alerts),
                               (Topics.CAMPAIGNS, self.store.upsert_campaigns)):

@@ -92,7 +92,7 @@ def test_result_rows_limit_refuses_a_huge_result(make_store):
 
 def test_insert_completes_while_an_endless_query_runs(make_store):
     s = make_store("tv_an_insert", analyst_limits=LONG)
-    rows = [m.model_dump(mode="json") for m in make_mentions(500)]
+    rows = [m.dumps() for m in make_mentions(500)]
     tag, future = s.analyst.submit(ENDLESS)
     try:
         wait_running(s, tag, future)
@@ -100,7 +100,7 @@ def test_insert_completes_while_an_endless_query_runs(make_store):
 
         def sink() -> None:
             try:
-                inserted.set_result(s.insert_mention_json(rows))
+                inserted.set_result(s.insert_scored(rows))
             except BaseException as exc:  # noqa: BLE001 - handed to the test thread
                 inserted.set_exception(exc)
 

@@ -1,5 +1,6 @@
 """Every record → column map in tables/clickhouse/columns.py against the migrated tables (real
-chdb) and the pydantic records, so a field cannot be added in one place only.
+chdb) and the pydantic records, so a field cannot be added in one place only; and the same for
+scored mentions, which ClickHouse maps itself (mentions_in → mentions_in_mv → mentions, 006).
 
 * a map lists exactly the table's columns, in the table's order (``system.columns`` after
   ``migrate()``); columns the store does not write must be named below;
@@ -23,7 +24,6 @@ DB = "tv_columns"
 
 # table, map, record
 MAPS: list[tuple[str, tuple[cols.Column, ...], type[BaseModel]]] = [
-    ("mentions", cols.MENTION_MAP, ScoredMention),
     ("deadletter", cols.DEADLETTER_MAP, DeadLetter),
     ("alerts", cols.ALERT_MAP, Alert),
     ("campaigns", cols.CAMPAIGN_MAP, Campaign),
@@ -40,7 +40,6 @@ NOT_WRITTEN: dict[str, set[str]] = {
 
 # Record fields that no column stores, each with why.
 NOT_STORED: dict[type[BaseModel], set[str]] = {
-    ScoredMention: set(),   # every field is stored (sentiment_probs as three columns)
     DeadLetter: set(),
     Alert: set(),
     Campaign: set(),
@@ -125,14 +124,60 @@ def test_every_table_written_by_the_store_has_a_map(store):
               "campaign_day_agg"}
     tables = {r[0] for r in store.select(
         "SELECT name FROM system.tables WHERE database = {db:String} AND engine LIKE '%MergeTree'", {"db": DB}).rows}
-    assert tables - others == {m[0] for m in MAPS}
+    assert tables - others == {m[0] for m in MAPS} | {"mentions"}
 
 
-def test_sentiment_probs_columns_in_label_order():
-    by_name = {c.name: c.path for c in cols.MENTION_MAP}
-    labels = ("negative", "neutral", "positive")  # TextScores.sentiment_probs: P(negative), P(neutral), P(positive)
-    for i, label in enumerate(labels):
-        assert by_name[f"sentiment_{label}"] == ("sentiment_probs", i)
+def test_mentions_landing_table_reads_every_scored_mention_field(store):
+    """mentions_in has a column (or named-tuple element) for every ScoredMention field, and no other."""
+    described = store.select(f"DESCRIBE TABLE {DB}.mentions_in SETTINGS describe_include_subcolumns = 1").rows
+    top = {r[0]: r[1] for r in described if "." not in r[0]}
+    tuples = {n for n, t in top.items() if t.startswith("Tuple(")}
+    # a named tuple's elements are its fields (author.id); other subcolumns (.size, .null) are not
+    elements = {r[0] for r in described if r[0].count(".") == 1 and r[0].split(".")[0] in tuples
+                and r[0].split(".")[1] not in ("size", "null")}
+    leaves = (set(top) - tuples) | elements
+    assert leaves == record_fields(ScoredMention)
+
+
+def test_mentions_landing_view_writes_every_mentions_column(store):
+    view = [r[0] for r in table_columns(store, "mentions_in_mv")]
+    target = [r[0] for r in table_columns(store, "mentions")]
+    assert sorted(view) == sorted(target)
+
+
+def test_scored_json_arrives_in_every_mentions_column(store):
+    """A ScoredMention with every field set, inserted as its JSON (the sink's path), reads back
+    column by column; sentiment_probs arrive in label order (negative, neutral, positive)."""
+    m = ScoredMention.model_validate(_full(ScoredMention))
+    store.select(f"TRUNCATE TABLE {DB}.mentions")
+    assert store.insert_scored([m.dumps()]) == 1
+    res = store.select(f"SELECT * EXCEPT ingested_at FROM {DB}.mentions")
+    got = dict(zip(res.columns, res.rows[0]))
+    a, e = m.author, m.engagement
+    expected = {
+        "event_id": m.event_id, "platform": m.platform, "post_id": m.post_id, "url": m.url,
+        "author_id": a.id, "author_handle": a.handle, "author_created_at": a.created_at,
+        "author_followers": a.followers, "author_following": a.following, "author_verified": a.verified,
+        "author_statuses_count": a.statuses_count, "author_listed_count": a.listed_count,
+        "author_description": a.description, "author_name": a.name, "author_url": a.url,
+        "author_default_profile_image": a.default_profile_image,
+        "text": m.text, "text_normalised": m.text_normalised, "lang": m.lang, "media_urls": m.media_urls,
+        "hashtags": m.hashtags, "likes": e.likes, "comments": e.comments, "shares": e.shares, "views": e.views,
+        "posted_at": m.posted_at, "collected_at": m.collected_at, "brand": m.brand, "campaigns": m.campaigns,
+        "sentiment": m.sentiment, "sentiment_label": m.sentiment_label,
+        "sentiment_negative": 0.1, "sentiment_neutral": 0.2, "sentiment_positive": 0.7,
+        "toxicity": m.toxicity, "toxic": m.toxic, "intent": m.intent, "purchase_intent": m.purchase_intent,
+        "meme_template": m.meme_template, "meme_score": m.meme_score, "credibility": 87.5, "credible": True,
+        "bot_likelihood": 0.25, "coordination": "c-1", "slang_terms": ["존맛"], "scored_at": m.scored_at,
+        "credibility_reasons": [{"factor": "media", "points": 15.0, "evidence": "1 photo/video attached"},
+                                {"factor": "bot_likelihood", "points": -12.5, "evidence": "bot likelihood 0.25"}],
+    }
+    assert set(got) == set(expected)
+    for name, value in expected.items():
+        if isinstance(value, float):
+            assert got[name] == pytest.approx(value, rel=1e-6), name
+        else:
+            assert got[name] == value, name
 
 
 def _full(record: type[BaseModel]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pytest
 
 from schemas.errors import PermanentError, RetriableError, StorageUnavailableError, is_retriable
@@ -242,14 +243,14 @@ def test_insert_counts_and_exact_once_under_replays(loaded):
         1 for m in make_mentions() if since <= m.posted_at < until)
 
 
-def test_insert_mention_json_is_the_same_path(url, mentions):
+def test_insert_scored_takes_the_topic_json_in_batches(url, mentions):
     s = ClickHouseStore(url, "tv_json", batch_size=70)
     try:
         s.migrate()
-        rows = [m.model_dump(mode="json") for m in mentions[:500]]
-        assert s.insert_mention_json(rows) == 500  # eight INSERTs of at most 70 rows
-        assert s.insert_mention_json(rows[:123]) == 123
-        assert s.insert_mention_json([]) == 0
+        rows = [m.dumps() for m in mentions[:500]]
+        assert s.insert_scored(rows) == 500  # eight INSERTs of at most 70 rows
+        assert s.insert_scored(rows[:123]) == 123
+        assert s.insert_scored([]) == 0
         assert s.count_mentions() == 500
         assert s.select("SELECT count() FROM mentions FINAL").rows == [(500,)]
     finally:
@@ -341,14 +342,17 @@ def test_stored_values_round_trip(loaded, mentions):
 
 
 def insert_as_of_002(store: ClickHouseStore, db: str, rows) -> int:
-    """Insert as the version that had only migrations 001+002 did: the columns its table has."""
-    from tables.clickhouse import columns as cols
+    """Insert as the version that had only migrations 001+002 did: one flat row per mention into
+    the columns its table has (the fields it did not have are skipped)."""
+    def flat(m) -> bytes:
+        d = m.model_dump(mode="json")
+        author, engagement, probs = d.pop("author"), d.pop("engagement"), d.pop("sentiment_probs")
+        d.update({f"author_{k}": v for k, v in author.items()}, **engagement, sentiment_negative=probs[0],
+                 sentiment_neutral=probs[1], sentiment_positive=probs[2])
+        return orjson.dumps(d)
 
-    have = {r[0] for r in store.select(
-        f"SELECT name FROM system.columns WHERE database = '{db}' AND table = 'mentions'").rows}
-    old_map = [c for c in cols.MENTION_MAP if c.name in have]
-    data = cols.build(old_map, [m.model_dump(mode="json") for m in rows], cols.now_us())
-    return store.conn.insert(f"{db}.mentions", data, cols.names(old_map))
+    return store.conn.insert_json_rows(f"{db}.mentions", [flat(m) for m in rows],
+                                       {"date_time_input_format": "best_effort", "input_format_skip_unknown_fields": 1})
 
 
 def test_migration_003_collapses_a_redated_post(url, tmp_path, mentions):

@@ -1,4 +1,6 @@
-"""Record → column mapping for every table TrueVoice writes, each from ONE field map.
+"""Record → column mapping for the tables TrueVoice writes from Python, each from ONE field map.
+
+(Scored mentions are the exception: ClickHouse maps their JSON itself, migration 006.)
 
 A map lists, in the table's column order, where each column comes from in the record's JSON
 form (``Record.model_dump(mode="json")``, which is also what travels on the topics) and how
@@ -9,7 +11,7 @@ migrated tables and the pydantic records, so a field cannot be added in one plac
 from __future__ import annotations
 
 import gc
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from operator import itemgetter
 from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
@@ -47,15 +49,6 @@ def iso_ms(value: str | None) -> int | None:
     return int(dt.timestamp()) * 1000 + dt.microsecond // 1000
 
 
-def iso_date(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
-def reason_tuples(reasons: Sequence[Mapping[str, Any]]) -> list[tuple[str, float, str]]:
-    """CredibilityReason JSON → the (factor, points, evidence) tuples of ``credibility_reasons``."""
-    return [(r["factor"], r["points"], r["evidence"]) for r in reasons]
-
-
 class Column(NamedTuple):
     name: str
     path: tuple[str | int, ...]  # keys into the record's JSON form; () = filled by the store
@@ -67,26 +60,6 @@ def _c(name: str, path: str | None = None, convert: Callable[[Any], Any] | None 
     return Column(name, keys, convert)
 
 
-MENTION_MAP: tuple[Column, ...] = (
-    _c("event_id"), _c("platform"), _c("post_id"), _c("url"),
-    _c("author_id", "author.id"), _c("author_handle", "author.handle"),
-    _c("author_created_at", "author.created_at", iso_date), _c("author_followers", "author.followers"),
-    _c("author_following", "author.following"), _c("author_verified", "author.verified"),
-    _c("author_statuses_count", "author.statuses_count"), _c("author_listed_count", "author.listed_count"),
-    _c("author_description", "author.description"), _c("author_name", "author.name"),
-    _c("author_url", "author.url"), _c("author_default_profile_image", "author.default_profile_image"),
-    _c("text"), _c("text_normalised"), _c("lang"), _c("media_urls"), _c("hashtags"),
-    _c("likes", "engagement.likes"), _c("comments", "engagement.comments"),
-    _c("shares", "engagement.shares"), _c("views", "engagement.views"),
-    _c("posted_at", convert=iso_ms), _c("collected_at", convert=iso_ms), _c("brand"), _c("campaigns"),
-    _c("sentiment"), _c("sentiment_label"),
-    _c("sentiment_negative", "sentiment_probs.0"), _c("sentiment_neutral", "sentiment_probs.1"),
-    _c("sentiment_positive", "sentiment_probs.2"),
-    _c("toxicity"), _c("toxic"), _c("intent"), _c("purchase_intent"), _c("meme_template"), _c("meme_score"),
-    _c("credibility"), _c("credible"), _c("bot_likelihood"), _c("credibility_reasons", convert=reason_tuples),
-    _c("coordination"), _c("slang_terms"), _c("scored_at", convert=iso_ms),
-    _c("ingested_at", ""),
-)
 DEADLETTER_MAP: tuple[Column, ...] = (
     _c("event_id"), _c("reason"), _c("error_type"), _c("raw"), _c("raw_size"), _c("source_topic"),
     _c("source_partition"), _c("source_offset"), _c("received_at", convert=iso_ms), _c("ingested_at", ""),
@@ -94,7 +67,14 @@ DEADLETTER_MAP: tuple[Column, ...] = (
 ALERT_MAP: tuple[Column, ...] = (
     _c("alert_id"), _c("campaign_id"), _c("platform"), _c("kind"), _c("minute", convert=iso_ms), _c("count"),
     _c("baseline_mean"), _c("baseline_std"), _c("zscore"), _c("sentiment_mean"), _c("negative_share"),
-    _c("raised_at", convert=iso_ms), _c("message"), _c("ingested_at", ""),
+    _c("raised_at", convert=iso_ms), _c("message"), _c("status"), _c("revision"),
+    _c("updated_at", convert=iso_ms), _c("severity"), _c("anomaly_score"), _c("expected_low"), _c("expected_high"),
+    _c("peak_minute", convert=iso_ms), _c("last_minute", convert=iso_ms), _c("kinds"), _c("platforms"),
+    _c("mentions"), _c("baseline_sentiment"), _c("sentiment_shift"), _c("terms"),
+    _c("example_ids", "examples", lambda xs: [x["event_id"] for x in xs]),
+    _c("example_platforms", "examples", lambda xs: [x["platform"] for x in xs]),
+    _c("example_texts", "examples", lambda xs: [x["text"] for x in xs]),
+    _c("ingested_at", ""),
 )
 CAMPAIGN_MAP: tuple[Column, ...] = (
     _c("campaign_id"), _c("brand"), _c("name"), _c("keywords"), _c("query"), _c("exclude"), _c("platforms"),

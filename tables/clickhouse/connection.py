@@ -177,6 +177,16 @@ class Connection:
             raise map_error(exc) from exc
         return len(columns[0])
 
+    def insert_json_rows(self, table: str, rows: Sequence[bytes], settings: Mapping[str, Any]) -> int:
+        """Insert JSON objects (one per item, JSONEachRow) as they are: ClickHouse parses them."""
+        if not rows:
+            return 0
+        try:
+            self.client.raw_insert(table, None, b"\n".join(rows), settings=dict(settings), fmt="JSONEachRow")
+        except ClickHouseError as exc:
+            raise map_error(exc) from exc
+        return len(rows)
+
     def ping(self) -> bool:
         try:
             return bool(self.client.ping())
