@@ -7,6 +7,8 @@ ClickHouse sink all switched on) in a subprocess, produces mentions at full spee
 * sustained mentions/s: mentions / (time the last one became visible in ClickHouse - first send)
 * produce → ClickHouse-visible latency p50/p99 (``ingested_at - collected_at``; the benchmark
   stamps ``collected_at`` with the send time)
+* CPU per mention of the worker process (event loop, sink, chdb), the scoring processes and the
+  broker, from /proc (Linux): what each part costs, whatever the machine's core count
 * produce → alert latency p50/p99: for each velocity alert, the alert's ``raised_at`` minus the
   send time of the mention that took its key over the campaign's ``min_mentions``
 
@@ -137,6 +139,34 @@ async def collect_alerts(bootstrap: str, stop: asyncio.Event, out: list[dict]) -
         await consumer.stop()
 
 
+def cpu_seconds(root: int) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by ``root`` (the worker) and its descendants, by role:
+    worker (event loop, sink, ClickHouse), scoring (the scoring processes), broker (Tansu). Linux /proc."""
+    hz = os.sysconf("SC_CLK_TCK")
+    procs: dict[int, tuple[int, float, str]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            cmd = Path(f"/proc/{entry}/cmdline").read_bytes()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / hz, cmd.decode(errors="replace"))
+    out = {"worker": 0.0, "scoring": 0.0, "broker": 0.0, "other": 0.0}
+    for pid, (ppid, cpu, cmd) in procs.items():
+        p, depth = pid, 0
+        while p != root and p in procs and depth < 10:
+            p, depth = procs[p][0], depth + 1
+        if p != root:
+            continue
+        role = ("worker" if pid == root else "broker" if "tansu" in cmd else
+                "scoring" if "multiprocessing" in cmd else "other")
+        out[role] += cpu
+    return out
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(int(q * len(values)), len(values) - 1)] if values else float("nan")
@@ -185,16 +215,21 @@ def main() -> None:
             stop = asyncio.Event()
             alerts: list[dict] = []
             collector = asyncio.create_task(collect_alerts(bootstrap, stop, alerts))
+            cpu_before.update(cpu_seconds(proc.pid))
             n, start, sent = await produce(bootstrap, args.seconds, args.seed, args.rate, texts)
             produced_at = time.time()
             print(f"produced {n} mentions in {produced_at - start:.1f} s ({n / (produced_at - start):,.0f}/s)", flush=True)
+            # the figures come from ingested_at, not from this poll: poll rarely, it costs the worker CPU
             while sql(url, "SELECT count() FROM mentions")[0][0] < n:
-                await asyncio.sleep(0.25)
+                await asyncio.sleep(1.0)
+            cpu_after.update(cpu_seconds(proc.pid))
             await asyncio.sleep(1.0)
             stop.set()
             await collector
             return n, start, sent, alerts
 
+        cpu_before: dict[str, float] = {}
+        cpu_after: dict[str, float] = {}
         n, start, sent, alerts = asyncio.run(run())
         rows = sql(url, "SELECT count(), uniqExact(event_id), toUnixTimestamp64Milli(max(ingested_at)), "
                         "quantiles(0.5, 0.99)(toUnixTimestamp64Milli(ingested_at) - toUnixTimestamp64Milli(collected_at)) "
@@ -213,6 +248,9 @@ def main() -> None:
         print(f"ClickHouse rows {count} (distinct {distinct}) of {n} produced")
         print(f"sustained: {n / elapsed:,.0f} mentions/s end to end ({n} in {elapsed:.1f} s, produce to last row visible)")
         print(f"produce -> ClickHouse visible: p50 {p50 / 1000:.3f} s, p99 {p99 / 1000:.3f} s")
+        used = {role: (cpu_after[role] - cpu_before[role]) / n * 1e6 for role in cpu_after}
+        print("CPU per mention: " + ", ".join(f"{role} {used[role]:.0f} µs" for role in ("worker", "scoring", "broker"))
+              + f" (total {sum(used.values()):.0f} µs on {os.cpu_count()} cores; the benchmark's own producer excluded)")
         if alert_lat:
             print(f"produce -> alert ({len(alert_lat)} brand-wide velocity alerts): "
                   f"p50 {statistics.median(alert_lat):.3f} s, p99 {pct(alert_lat, 0.99):.3f} s")
