@@ -1,41 +1,123 @@
-"""The spike hook of the window agent: apply a delta, ask the detector, publish what it raises."""
+"""The spike hook of the window agent and the incident publisher.
+
+``DeltaApplier.apply`` (inside the Faust agent's stream iteration) applies a window delta to the
+table and hands its sums to the spike watch: a dictionary update, nothing more per delta.
+``AlertPublisher`` (a service of the worker) ticks a few times a second: the watch feeds closed
+minutes and looks at open ones (``tables.spikes``), the incident book merges detections into
+incidents (``tables.incidents``), and each incident raised or updated is explained from
+ClickHouse in a thread of its own and published on ``alerts.spikes`` keyed by its ``alert_id``.
+Nothing here runs per mention.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+import mode
 
 from schemas import Alert, WindowDelta
 from tables.combiner import window_key
-from tables.spikes import SpikeDetector
+from tables.incidents import Explanation, Incident, IncidentBook, explain, to_alert
+from tables.spikes import MINUTE, SpikeWatch
 from tables.windows import WindowView
 
 log = logging.getLogger(__name__)
 
 
 class DeltaApplier:
-    def __init__(self, view: WindowView, detector: SpikeDetector, alerts_topic: Any) -> None:
+    def __init__(self, view: WindowView, watch: SpikeWatch, alerts_topic: Any = None) -> None:
         self.view = view
-        self.detector = detector
+        self.watch = watch
         self.alerts_topic = alerts_topic
         self.applied = 0
         self.duplicates = 0
-        self.alerts_raised = 0
+        self.alerts_raised = 0  # alert records published (raises and updates), counted by the publisher
 
-    async def apply(self, delta: WindowDelta) -> list[Alert]:
+    async def apply(self, delta: WindowDelta) -> None:
         """Apply ``delta`` once (a duplicate — same source partition, offset_end not above the
-        bucket's mark — is skipped and raises nothing); then ask the spike detector."""
+        bucket's mark — is skipped); then give its sums to the spike watch (rebuilt history is
+        read from the table when a series is seeded instead)."""
         key = window_key(delta.campaign_id, delta.platform)
         total = self.view.apply(key, delta)
         if total is None:
             self.duplicates += 1
-            return []
+            return
         self.applied += 1
-        if delta.rebuild:
-            return []
-        alerts = self.detector.observe(key, delta.minute, total)
-        for alert in alerts:
-            await self.alerts_topic.send(key=alert.alert_id.encode(), value=alert.dumps())
-            log.warning("ALERT %s", alert.message)
-        self.alerts_raised += len(alerts)
-        return alerts
+        if not delta.rebuild:
+            self.watch.add(delta.campaign_id, delta.platform, delta.minute, delta.sums)
+
+
+class AlertPublisher(mode.Service):
+    """Ticks the watch, merges into incidents, explains and publishes them (see the module)."""
+
+    def __init__(self, watch: SpikeWatch, book: IncidentBook, send: Any, store: Any = None,
+                 applier: DeltaApplier | None = None, tick_seconds: float = 0.25,
+                 explain_timeout: float = 1.5, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.watch = watch
+        self.book = book
+        self.send = send  # async (key: bytes, value: bytes) -> None
+        self.store = store
+        self.applier = applier
+        self.tick_seconds = tick_seconds
+        self.explain_timeout = explain_timeout
+        self.executor = ThreadPoolExecutor(1, thread_name_prefix="incidents")
+        self.published = 0
+        self.unexplained: dict[str, Incident] = {}  # published without an explanation: updated with one
+        self.latency: list[float] = []  # seconds from an incident's change being seen to its record sent
+
+    @mode.Service.task
+    async def _ticker(self) -> None:
+        while not self.should_stop:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - alerts must never stop the worker; the next tick retries
+                log.exception("incident tick failed")
+            await self.sleep(self.tick_seconds)
+
+    async def tick(self, now: float | None = None) -> list[Alert]:
+        seen = time.monotonic()
+        changed = self.book.process(self.watch.tick(now))
+        ids = {inc.alert_id for inc in changed}
+        changed += [inc for key, inc in self.unexplained.items() if key not in ids]
+        self.unexplained = {}
+        out = []
+        for inc in changed:
+            explanation = await self._explain(inc)
+            if explanation is None and self.store is not None and inc.status != "resolved":
+                self.unexplained[inc.alert_id] = inc
+            alert = to_alert(inc, explanation)
+            await self.send(alert.alert_id.encode(), alert.dumps())
+            self.book.published(inc)
+            self.published += 1
+            if self.applier is not None:
+                self.applier.alerts_raised += 1
+            self.latency = (self.latency + [time.monotonic() - seen])[-1000:]
+            log.warning("ALERT %s %s", alert.alert_id, alert.message)
+            out.append(alert)
+        return out
+
+    async def _explain(self, inc: Incident) -> Explanation | None:
+        if self.store is None:
+            return None
+        end = max(inc.last_active, inc.peak.minute) + MINUTE
+        job = asyncio.get_running_loop().run_in_executor(
+            self.executor, lambda: explain(self.store, inc.campaign_id, inc.start, end,
+                                           negative="negative_sentiment" in inc.kinds))
+        try:
+            return await asyncio.wait_for(asyncio.shield(job), self.explain_timeout)
+        except asyncio.TimeoutError:
+            log.warning("incident %s: the explanation took over %.1f s; published without it (the next update "
+                        "carries it)", inc.alert_id, self.explain_timeout)
+        except Exception as exc:  # noqa: BLE001 - ClickHouse down or busy: the alert goes out anyway
+            log.warning("incident %s: no explanation (%s)", inc.alert_id, exc)
+        return None
+
+    async def on_stop(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -27,7 +27,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from agents.enrich import MentionEnricher
 from agents.produce import send_many
 from agents.validate import dead_letter, parse_mention, position_id
-from agents.voices import VoiceStage, voice_post
+from agents.voices import VoiceStage, voice_posts
 from schemas import Campaign, Mention, Topics
 from scoring.privacy import Anonymiser
 from scoring.voices import VoicePost
@@ -84,7 +84,7 @@ def score_records_with_voices(enricher: MentionEnricher, values: Sequence[bytes 
             except Exception as exc:  # noqa: BLE001 - the record's fault: dead-lettered where it came from
                 letters.append(_letter(value, "scoring_failed", f"scoring failed: {type(exc).__name__}: {exc}",
                                        meta, enricher.anonymiser))
-    posts = [voice_post(s) for s in done] if voices else []
+    posts = voice_posts(done) if voices else []
     return [(s.event_id.encode(), s.dumps()) for s in done], letters, posts
 
 

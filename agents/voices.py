@@ -2,9 +2,9 @@
 
 Two halves, one per side of the process boundary of ``agents.score``:
 
-* ``voice_post`` runs in the scoring process, where the text is at hand: it builds the small
-  ``VoicePost`` (pseudonymised author id, time, account age, the MinHash band hashes) that
-  crosses back with the encoded records.
+* ``voice_posts`` runs in the scoring process, where the text is at hand (and normalised): it
+  builds the small ``VoicePost`` (pseudonymised author id, time, account age, the MinHash band
+  hashes) of each scored mention of a batch, which cross back with the encoded records.
 * ``VoiceStage.apply`` runs in ONE place (the worker's event loop, batches in the order they were
   read), feeds the tracker and rewrites only the records that gained a cross-mention reason:
   their ``credibility_reasons`` get the tracker's reasons (replacing earlier cross-mention
@@ -22,17 +22,30 @@ import orjson
 from schemas import ScoredMention
 from schemas.records import CredibilityReason
 from scoring.credibility import CredibilityRules, combine, is_credible
+from scoring.normalise import normalise
 from scoring.voices import (CADENCE, COORDINATION, REPETITION, VOICE_FACTORS, VoiceConfig, VoiceFinding,
-                            VoicePost, VoiceReason, VoiceTracker, fingerprint)
+                            VoicePost, VoiceReason, VoiceTracker, fingerprint, fingerprints)
 
 Encoded = tuple[bytes, bytes]
 
 
 def voice_post(m: ScoredMention) -> VoicePost:
     """What the tracker needs of a scored (already pseudonymised) mention."""
-    created = m.author.created_at
-    age = (m.posted_at.date() - created).days if created is not None else None
-    return VoicePost(m.event_id, m.author.id, m.posted_at.timestamp(), age, fingerprint(m.text))
+    return voice_posts([m])[0]
+
+
+def voice_posts(mentions: Sequence[ScoredMention]) -> list[VoicePost]:
+    """``voice_post`` of each mention of a batch, fingerprinted at once from the normalised texts
+    the enricher made (the same band hashes as ``fingerprint(m.text)``)."""
+    bands = fingerprints([m.text for m in mentions],
+                         [m.text_normalised or normalise(m.text) for m in mentions])
+    out = []
+    for m, b in zip(mentions, bands):
+        created = m.author.created_at
+        posted = m.posted_at
+        age = (posted.date() - created).days if created is not None else None
+        out.append(VoicePost(m.event_id, m.author.id, posted.timestamp(), age, b))
+    return out
 
 
 def voice_config(rules: CredibilityRules, **limits) -> VoiceConfig:

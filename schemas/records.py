@@ -351,8 +351,25 @@ assert set(WINDOW_SUM_FIELDS) == set(WindowSums.model_fields)
 WindowDelta.model_rebuild()
 
 
+class AlertExample(Record):
+    """One mention that shows what an incident is about (already anonymised, as stored)."""
+
+    event_id: str
+    platform: str = ""
+    text: str = Field(default="", max_length=400)
+
+
 class Alert(Record):
-    """A spike in mention velocity or sentiment (topic ``alerts.spikes``)."""
+    """An incident: a spike in one campaign's mention velocity and/or negative sentiment (topic
+    ``alerts.spikes``), with its explanation.
+
+    One incident keeps one ``alert_id``: it is raised once (``status`` "open", ``revision`` 0) and
+    then updated (severity escalated, platforms or kinds added: "updated"; back within the band
+    for a few minutes: "resolved") as new records with the same id and a higher ``revision``.
+    ``platform`` is "*" (the campaign over all platforms); ``platforms`` lists those involved.
+    ``minute`` is the incident's first minute (stable); ``count`` the observed mentions in its peak
+    minute, ``baseline_mean`` what was expected then, within [``expected_low``, ``expected_high``].
+    """
 
     alert_id: str
     campaign_id: str
@@ -367,6 +384,22 @@ class Alert(Record):
     negative_share: float
     raised_at: datetime
     message: str
+    status: Literal["open", "updated", "resolved"] = "open"
+    revision: int = Field(default=0, ge=0)
+    updated_at: datetime | None = None
+    severity: Literal["low", "medium", "high", "critical"] = "low"
+    anomaly_score: float = 0.0
+    expected_low: float = 0.0
+    expected_high: float = 0.0
+    peak_minute: datetime | None = None
+    last_minute: datetime | None = None
+    kinds: list[str] = Field(default_factory=list)
+    platforms: list[str] = Field(default_factory=list)
+    mentions: int = Field(default=0, description="mentions in the incident's minutes so far")
+    baseline_sentiment: float = Field(default=0.0, description="mean sentiment of the hour before")
+    sentiment_shift: float = Field(default=0.0, description="sentiment_mean - baseline_sentiment")
+    terms: list[str] = Field(default_factory=list, description="new or over-represented vs the hour before")
+    examples: list[AlertExample] = Field(default_factory=list)
 
 
 class PredictionItem(Record):

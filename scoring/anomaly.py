@@ -151,6 +151,24 @@ class VolumeDetector:
             self.last_alert = t
         return score, alert
 
+    def expected(self, timestamp: datetime | float) -> tuple[float, float, float]:
+        """What the next row at ``timestamp`` is expected to count, before it is fed:
+        ``(expected, low, high)`` in counts, the band being two spreads either side on the sqrt
+        scale (a fresh detector expects 0 within the Poisson band)."""
+        slot = int(_epoch(timestamp) // 3600) % 24
+        x = max((self.level or 0.0) + self.season[slot], 0.0)
+        spread = max(self.spread, self.params.poisson_floor)
+        return x * x, max(x - 2.0 * spread, 0.0) ** 2, (x + 2.0 * spread) ** 2
+
+    def copy(self) -> VolumeDetector:
+        """An independent detector in the same state: ``copy().update(...)`` looks at a row
+        (e.g. a minute still growing) without changing this one."""
+        twin = object.__new__(VolumeDetector)
+        twin.__dict__.update(self.__dict__)
+        for k in ("gaps", "season", "maxima"):
+            setattr(twin, k, list(getattr(self, k)))
+        return twin
+
     def to_state(self) -> dict[str, Any]:
         """The learnt state (JSON-able); ``from_state(params, state)`` resumes it."""
         return {k: (list(v) if isinstance(v, list) else v) for k, v in ((k, getattr(self, k)) for k in _STATE)}

@@ -16,15 +16,23 @@ Two things are measured over the stream of scored mentions, in order:
   ``coordination`` reason and the cluster's ``coordination`` id. The earlier members are not
   changed here (see README "Coordinated campaigns": ``truevoice score FILE`` marks them too).
 
-Near-duplicates: the text is normalised (``scoring.normalise.normalise``), lower-cased and
-stripped of URLs, @handles, #hashtags, numbers, punctuation, emoji and whitespace; texts with
-fewer than ``MIN_CHARS`` characters left carry no fingerprint (a short "존맛 ㅋㅋ" is posted by
-thousands of real people and proves nothing). The rest is cut into character 3-grams and
-hashed with datasketch's MinHash (``NUM_PERM`` = 32 permutations), whose signature is cut into
-``BANDS`` = 4 bands of 8 rows (LSH banding): two texts are near-duplicates when one band is
-equal, i.e. with probability 1 at Jaccard 1, 0.99 at 0.95, 0.89 at 0.9, 0.27 at 0.8 and 0.02 at
-0.6 (``1 - (1 - J**8)**4``). Only the 4 band hashes (stable 63-bit blake2b of the band) travel and
-are stored: 32 bytes per post.
+Near-duplicates: the text is normalised (``scoring.normalise.normalise``: the scoring process
+already has it as ``text_normalised``) and stripped of URLs, @handles, #hashtags, numbers,
+punctuation, emoji and whitespace, and of the placeholders ``normalise`` leaves for some of them:
+``url`` standing alone, and, in a text that had emoji, the words ``normalise`` puts in their place
+(``ㅋㅋ``, ``대박``, ``최고`` … standing alone: such a word typed next to an emoji goes too). Texts
+with fewer than ``MIN_CHARS`` characters left carry no fingerprint (a short "존맛 ㅋㅋ" is posted by
+thousands of real people and proves nothing). The rest is cut into character 3-grams, each hashed
+to 32 bits (its three code points packed into 63 bits, then the splitmix64 finaliser), and
+MinHashed with ``NUM_PERM`` = 32 permutations (multiply-add-shift hashes ``(a * h + b) >> 32``
+with 64-bit constants derived from blake2b, so they are the same in every process and after a
+restart), whose signature is cut into ``BANDS`` = 4 bands of 8 rows (LSH banding): two texts are
+near-duplicates when one band is equal, i.e. with probability 1 at Jaccard 1, 0.99 at 0.95, 0.89
+at 0.9, 0.27 at 0.8 and 0.02 at 0.6 (``1 - (1 - J**8)**4``). Only the 4 band hashes (63 bits
+each, the band's 8 values chained through the splitmix64 finaliser) travel and are stored: 32
+bytes per post. A whole batch is fingerprinted in a few numpy passes (``fingerprints``). (These
+hashes replaced datasketch's MinHash and blake2b bands: author state written before then matches
+nothing new and expires with the TTL.)
 
 The fingerprint is computed where the text is normalised (the scoring process); the tracker only
 sees ``VoicePost`` tuples. State lives behind ``VoiceStore`` (get / put / delete / items):
@@ -47,19 +55,17 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 
-from datasketch import MinHash
+import numpy as np
 
-from scoring.normalise import normalise
+from scoring.normalise import _dictionary, normalise
 
 NUM_PERM = 32
 BANDS = 4
 ROWS = NUM_PERM // BANDS
 SHINGLE = 3
 MIN_CHARS = 12
-_SEED = 20260607
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED).permutations
-_STRIP = re.compile(r"(?:https?://|www\.)\S+|[@#][\w.]+|\d+|[^\w@#]+|[_@#]+", re.UNICODE)
 _MASK63 = (1 << 63) - 1
+_SEED = 20260607
 
 REPETITION = "repetition"
 COORDINATION = "coordination"
@@ -67,34 +73,122 @@ CADENCE = "cadence"
 VOICE_FACTORS = frozenset((REPETITION, COORDINATION, CADENCE))
 
 
-def _crc(data: bytes) -> int:
-    import zlib
+def _emoji_words() -> tuple[str, frozenset[str]]:
+    """The emoji ``normalise`` turns into words (those that are not \\w: a text's letters stay) and
+    those words, as they stand in a normalised text."""
+    table = _dictionary().emoji_table
+    emoji = sorted(chr(cp) for cp, to in table.items() if isinstance(to, str) and to.strip()
+                   and not re.match(r"\w", chr(cp)))
+    return "".join(emoji), frozenset(table[ord(e)].strip().lower() for e in emoji)
 
-    return zlib.crc32(data)
+
+_EMOJI_CHARS, _EMOJI_WORDS = _emoji_words()
+_MAYBE_EMOJI = re.compile("[\u2600-\u27bf\U0001F000-\U0001FAFF]")  # ranges: a fast first look
+_EMOJI = re.compile(f"[{re.escape(_EMOJI_CHARS)}]")
+_PLACEHOLDERS = frozenset(("url",))
+_PLACEHOLDERS_EMOJI = _PLACEHOLDERS | _EMOJI_WORDS
+_TAG = re.compile(r"[@#][\w.]+")  # @handles (normalise leaves "@user") and #hashtags
+_LETTERS = re.compile(r"[^\W\d_]+")  # word characters but digits and "_"
+
+
+def _constants(name: bytes, n: int) -> np.ndarray:
+    """``n`` 64-bit constants, the same in every process and version (blake2b, not a RNG)."""
+    return np.array([int.from_bytes(hashlib.blake2b(b"%d:%s%d" % (_SEED, name, i), digest_size=8,
+                                                    person=b"truevoice-minhsh").digest(), "little")
+                     for i in range(n)], dtype=np.uint64)
+
+
+_PERM_A = _constants(b"a", NUM_PERM)
+_PERM_B = _constants(b"b", NUM_PERM)
+_BAND_SEEDS = _constants(b"band", BANDS)
+_M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+_S21, _S27, _S30, _S31, _S32, _S42 = (np.uint64(n) for n in (21, 27, 30, 31, 32, 42))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place (uint64)."""
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
+
+
+def fingerprint_key(text: str, normalised: str) -> str:
+    """The text as compared for near-duplicates (see the module docstring): ``normalised`` is
+    ``normalise(text)`` (``ScoredMention.text_normalised``), stripped."""
+    drop = _PLACEHOLDERS
+    m = _MAYBE_EMOJI.search(text)
+    if m is not None and _EMOJI.search(text, m.start()) is not None:
+        drop = _PLACEHOLDERS_EMOJI
+    if drop is _PLACEHOLDERS_EMOJI or "url" in normalised:
+        # normalise collapses whitespace to single spaces: a word standing alone is one item
+        normalised = " ".join([w for w in normalised.split(" ") if w not in drop])
+    if "@" in normalised or "#" in normalised:
+        normalised = _TAG.sub("", normalised)
+    return "".join(_LETTERS.findall(normalised))
 
 
 def fingerprint_text(text: str) -> str:
-    """The text as compared for near-duplicates (see the module docstring).
+    """``fingerprint_key`` of a text not normalised yet."""
+    return fingerprint_key(text, normalise(text))
 
-    Stripped before ``normalise`` (which would turn URLs into "url" and emoji into words) and
-    after it (what normalising left)."""
-    return _STRIP.sub("", normalise(_STRIP.sub(" ", text)).lower())
+
+def fingerprints(texts: Sequence[str], normalised: Sequence[str]) -> list[tuple[int, ...] | None]:
+    """``fingerprint`` of every text, from its normalised form (``normalised[i]`` is
+    ``normalise(texts[i])``), the whole batch at once."""
+    out: list[tuple[int, ...] | None] = [None] * len(texts)
+    keys: list[str] = []
+    where: list[int] = []
+    for i, (text, norm) in enumerate(zip(texts, normalised)):
+        key = fingerprint_key(text, norm)
+        if len(key) >= MIN_CHARS:
+            keys.append(key)
+            where.append(i)
+    if keys:
+        for i, bands in zip(where, _band_hashes(keys)):
+            out[i] = tuple(bands)
+    return out
+
+
+def _band_hashes(keys: list[str]) -> list[list[int]]:
+    """The band hashes of keys of at least ``SHINGLE`` characters: every 3-gram of every key in one
+    array, one pass per permutation, ``np.minimum.reduceat`` per key."""
+    lens = np.fromiter(map(len, keys), np.int64, len(keys))
+    cp = np.frombuffer("".join(keys).encode("utf-32-le"), np.uint32).astype(np.uint64)
+    x = cp[:-2] << _S42  # code points < 2**21: three of them pack exactly into 63 bits
+    x |= cp[1:-1] << _S21
+    x |= cp[2:]
+    ends = np.cumsum(lens)
+    inside = np.ones(len(cp), bool)  # 3-grams that do not straddle two keys
+    inside[ends - 1] = False
+    inside[ends - 2] = False
+    shingles = _mix(x[inside[:-2]]) >> _S32
+    starts = np.zeros(len(keys), np.int64)
+    np.cumsum(lens[:-1] - (SHINGLE - 1), out=starts[1:])
+    sig = np.empty((BANDS, ROWS, len(keys)), np.uint64)
+    flat = sig.reshape(NUM_PERM, len(keys))
+    for k in range(NUM_PERM):  # one 1-D pass each: the 3-grams stay in cache
+        v = shingles * _PERM_A[k]
+        v += _PERM_B[k]
+        np.minimum.reduceat(v, starts, out=flat[k])
+    sig >>= _S32  # the top 32 bits: the (strongly universal) multiply-add-shift hash
+    bands = np.repeat(_BAND_SEEDS[:, None], len(keys), axis=1)
+    for r in range(ROWS):
+        bands ^= sig[:, r]
+        _mix(bands)
+    bands &= np.uint64(_MASK63)
+    bands[bands == 0] = 1
+    return bands.T.tolist()
 
 
 def fingerprint(text: str) -> tuple[int, ...] | None:
     """The ``BANDS`` band hashes of the text's MinHash signature, or None when it is too short.
 
-    ``text``: the mention's (anonymised) text, as stored. Stable across processes and restarts."""
-    key = fingerprint_text(text)
-    if len(key) < MIN_CHARS:
-        return None
-    m = MinHash(num_perm=NUM_PERM, hashfunc=_crc, permutations=_PERMUTATIONS)
-    m.update_batch([key[i:i + SHINGLE].encode() for i in range(len(key) - SHINGLE + 1)])
-    raw = m.hashvalues.tobytes()
-    width = ROWS * 8
-    return tuple((int.from_bytes(hashlib.blake2b(raw[i * width:(i + 1) * width], digest_size=8,
-                                                 person=b"band%d" % i).digest(), "little") & _MASK63) or 1
-                 for i in range(BANDS))
+    ``text``: the mention's (anonymised) text, as stored. Stable across processes and restarts;
+    the same as ``fingerprints([text], [normalise(text)])``."""
+    return fingerprints([text], [normalise(text)])[0]
 
 
 def event_key(event_id: str) -> int:

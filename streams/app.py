@@ -15,7 +15,7 @@ import faust
 import mode
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
-from agents.alerts import DeltaApplier
+from agents.alerts import AlertPublisher, DeltaApplier
 from agents.campaigns import CampaignRegistry
 from agents.consumer_loop import ConsumerLoop
 from agents.predictor import PredictorAgent
@@ -27,7 +27,9 @@ from schemas import Campaign, Topics, WindowDelta, WindowSums
 from streams.kafka.backlog import BacklogGauge, BacklogLimit
 from streams.settings import Settings
 from streams.web.api import WebServer
-from tables.spikes import SpikeDetector
+from tables.combiner import window_key
+from tables.incidents import IncidentBook
+from tables.spikes import SpikeWatch
 from tables.windows import WindowView, define_windows_table
 
 log = logging.getLogger(__name__)
@@ -73,12 +75,19 @@ class TrueVoiceApp:
             settings.score_processes, voices=True)
         self.voices = _voice_stage(settings)
         self.registry = CampaignRegistry(on_change=lambda campaigns: self.scoring.set_campaigns(campaigns))
-        self.detector = SpikeDetector(self.registry.thresholds, seed=self._seed_history)
+        self.watch = SpikeWatch(self.registry.thresholds, seed=self._seed_history)
+        self.incidents = IncidentBook(self.registry.thresholds)
         self.alerts_topic = self.app.topic(Topics.ALERTS, key_type=bytes, value_type=bytes,
                                            key_serializer="raw", value_serializer="raw")
         deltas_topic = self.app.topic(Topics.WINDOW_DELTAS, key_type=bytes, value_type=bytes,
                                       key_serializer="raw", value_serializer="raw")
-        self.applier = DeltaApplier(self.view, self.detector, self.alerts_topic)
+        self.applier = DeltaApplier(self.view, self.watch, self.alerts_topic)
+
+        async def send_alert(key: bytes, value: bytes) -> None:
+            await self.alerts_topic.send(key=key, value=value)
+
+        self.alerts = AlertPublisher(self.watch, self.incidents, send_alert, store, self.applier)
+        self.app.service(self.alerts)
 
         deadletter_topic = self.app.topic(Topics.DEADLETTER, key_type=bytes, value_type=bytes,
                                           key_serializer="raw", value_serializer="raw")
@@ -109,8 +118,8 @@ class TrueVoiceApp:
         self.web = WebServer(self)
         self.app.service(self.web)
 
-    def _seed_history(self, key: str, minute: int) -> dict[int, WindowSums]:
-        return self.view.minutes(key, minute - 60, 60)
+    def _seed_history(self, campaign_id: str, platform: str, end_minute: int, count: int) -> dict[int, WindowSums]:
+        return self.view.minutes(window_key(campaign_id, platform), end_minute, count)
 
 
 def _voice_stage(settings: Settings) -> "VoiceStage":

@@ -1,9 +1,8 @@
-"""The combiner and the spike detector, on their own."""
+"""The combiner on its own (the spike detector and incidents: tests/test_incidents.py)."""
 
 from __future__ import annotations
 
 from tables.combiner import Combiner, add_sums, delta_sums
-from tables.spikes import SpikeDetector, Thresholds
 
 
 def scored(platform: str, posted_at: str, label: str, campaigns=(), sentiment=0.0, credible=True) -> dict:
@@ -33,37 +32,3 @@ def test_add_sums_and_delta_sums_agree():
     (d,) = [d for d in c.drain() if d.campaign_id == "*"]
     assert add_sums(None, delta_sums(d)) == delta_sums(d)
     assert add_sums(delta_sums(d), delta_sums(d)).count == 2
-
-
-def detector(z=3.0, min_mentions=20):
-    return SpikeDetector(lambda campaign: Thresholds(zscore=z, min_mentions=min_mentions))
-
-
-def sums(count: int, negative: int = 0) -> list[float]:
-    return [float(count), 0.0, float(negative), 0.0, float(count), 0.0, 0.0]
-
-
-def test_a_burst_over_a_steady_hour_raises_one_velocity_alert():
-    d = detector()
-    for i in range(60):
-        assert d.observe("c|twitter", i * 60, sums(10 + i % 3)) == []
-    alerts = d.observe("c|twitter", 60 * 60, sums(80))
-    assert [a.kind for a in alerts] == ["velocity"]
-    assert alerts[0].campaign_id == "c" and alerts[0].platform == "twitter" and alerts[0].count == 80
-    assert d.observe("c|twitter", 60 * 60, sums(90)) == []  # once per minute and kind
-
-
-def test_small_counts_and_normal_noise_do_not_alert():
-    d = detector()
-    assert d.observe("c|x", 0, sums(19)) == []  # below min_mentions
-    for i in range(60):
-        d.observe("c|y", i * 60, sums(40 if i % 2 else 20))
-    assert d.observe("c|y", 3600, sums(45)) == []
-
-
-def test_negative_surge_is_its_own_alert():
-    d = detector()
-    for i in range(60):
-        d.observe("c|blind", i * 60, sums(10, negative=2))
-    kinds = {a.kind for a in d.observe("c|blind", 3600, sums(60, negative=50))}
-    assert kinds == {"velocity", "negative_sentiment"}

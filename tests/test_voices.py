@@ -121,3 +121,15 @@ def test_author_state_survives_reopening_rocksdb(tmp_path):
     (f,) = again.observe([post(2, "author_x", CAMPAIGN, T0 + 600)])
     assert f is not None and f.reasons[0].factor == REPETITION
     reopened.close()
+
+
+def test_a_batch_is_fingerprinted_as_each_text_alone():
+    from scoring.normalise import normalise
+    from scoring.voices import fingerprints
+
+    texts = [CAMPAIGN, *ORDINARY, "존맛 ㅋㅋ", "", f"{CAMPAIGN} 😂😂 ㅋㅋ", f"{CAMPAIGN} https://x.y/z @a #b 12"]
+    assert fingerprints(texts, [normalise(t) for t in texts]) == [fingerprint(t) for t in texts]
+    assert fingerprints([], []) == []
+    # emoji, and the words normalise writes in their place, are not compared; a placeholder URL neither
+    assert fingerprint_text(f"{CAMPAIGN} 😂 ㅋㅋ") == fingerprint_text(CAMPAIGN) == fingerprint_text(f"{CAMPAIGN} http://u.rl")
+    assert fingerprint_text("존맛 ㅋㅋ 🔥").endswith("존맛") and fingerprint_text("정말 url 좋아 ㅋㅋ") == "정말좋아ㅋㅋ"
