@@ -67,7 +67,8 @@ class AlertPublisher(mode.Service):
         self.explain_timeout = explain_timeout
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="incidents")
         self.published = 0
-        self.unexplained: dict[str, Incident] = {}  # published without an explanation: updated with one
+        # published without an explanation: (incident, next try, tries); updated once one comes
+        self.unexplained: dict[str, tuple[Incident, float, int]] = {}
         self.latency: list[float] = []  # seconds from an incident's change being seen to its record sent
 
     @mode.Service.task
@@ -85,13 +86,16 @@ class AlertPublisher(mode.Service):
         seen = time.monotonic()
         changed = self.book.process(self.watch.tick(now))
         ids = {inc.alert_id for inc in changed}
-        changed += [inc for key, inc in self.unexplained.items() if key not in ids]
-        self.unexplained = {}
+        retry = [inc for key, (inc, at, _) in self.unexplained.items() if key not in ids and at <= time.monotonic()]
         out = []
-        for inc in changed:
+        for inc in changed + retry:
             explanation = await self._explain(inc)
-            if explanation is None and self.store is not None and inc.status != "resolved":
-                self.unexplained[inc.alert_id] = inc
+            tries = self.unexplained.pop(inc.alert_id, (None, 0.0, 0))[2]
+            if explanation is None and self.store is not None:
+                if tries < 3 and inc.status != "resolved":  # try again in 5 s; publish when it comes
+                    self.unexplained[inc.alert_id] = (inc, time.monotonic() + 5.0, tries + 1)
+                if inc.alert_id not in ids:
+                    continue
             alert = to_alert(inc, explanation)
             await self.send(alert.alert_id.encode(), alert.dumps())
             self.book.published(inc)

@@ -187,12 +187,16 @@ def stem(token: str) -> str:
     return token
 
 
-def log_odds(incident: dict[str, int], baseline: dict[str, int], prior: float = 50.0) -> list[tuple[str, float]]:
+def log_odds(incident: dict[str, int], baseline: dict[str, int], prior: float = 50.0,
+             min_baseline: int = 30) -> list[tuple[str, float]]:
     """Terms by the z of their weighted log-odds ratio, incident vs baseline (informative Dirichlet
-    prior from both periods), highest first; only terms seen at least twice in the incident."""
+    prior from both periods), highest first; only terms seen at least twice in the incident. With
+    fewer than ``min_baseline`` baseline tokens every term is new: by count (as the z)."""
     n_a, n_b = sum(incident.values()), sum(baseline.values())
     if not n_a:
         return []
+    if n_b < min_baseline:  # (almost) nothing before: every term is new; the most frequent first
+        return sorted(((t, float(a)) for t, a in incident.items() if a >= 2), key=lambda t: (-t[1], t[0]))
     total = n_a + n_b
     out = []
     for term, a in incident.items():
@@ -218,7 +222,7 @@ class Explanation:
     baseline_sentiment: float = 0.0
 
 
-_TOKENS = r"[^\p{L}\p{N}_']+"
+_TOKENS = r"[^\p{L}\p{N}_]+"  # a token: a run of letters, digits and underscores (Hangul included)
 
 
 def explain(store: Any, campaign_id: str, start: int, end: int, *, negative: bool = False, n_terms: int = 8,
@@ -229,7 +233,8 @@ def explain(store: Any, campaign_id: str, start: int, end: int, *, negative: boo
     where = "posted_at >= {b:DateTime64(3)} AND posted_at < {e:DateTime64(3)}"
     params: dict[str, Any] = {"b": datetime.fromtimestamp(start - 3600, timezone.utc),
                               "s": datetime.fromtimestamp(start, timezone.utc),
-                              "e": datetime.fromtimestamp(end, timezone.utc), "c": campaign_id}
+                              "e": datetime.fromtimestamp(end, timezone.utc), "c": campaign_id,
+                              "tokens": _TOKENS}
     if campaign_id != ALL:
         where += " AND has(campaigns, {c:String})"
     conn = store.conn
@@ -246,7 +251,7 @@ def explain(store: Any, campaign_id: str, start: int, end: int, *, negative: boo
         out.baseline_sentiment = float(s) / max(n, 1)
     rows = conn.select(
         f"SELECT inc, tok, count() FROM ("
-        f"  SELECT inc, arrayJoin(arrayDistinct(splitByRegexp('{_TOKENS}', lower(text_normalised)))) AS tok FROM ("
+        f"  SELECT inc, arrayJoin(arrayDistinct(splitByRegexp({{tokens:String}}, lower(text_normalised)))) AS tok FROM ("
         f"    (SELECT 1 AS inc, text_normalised FROM {db}.mentions WHERE {where} AND posted_at >= {{s:DateTime64(3)}} "
         f"     LIMIT {int(sample_rows)})"
         f"    UNION ALL"

@@ -57,12 +57,31 @@ def test_bad_requests_get_a_4xx_with_a_message(api, path, body, status, message)
     assert message in body["error"] + " ".join(e["error"] for e in body.get("errors", []))
 
 
-def test_windows_needs_a_platform(api):
+def test_windows_without_a_platform_sum_all_platforms(api):
     import urllib.error
     import urllib.request
 
+    now = datetime.now(timezone.utc).isoformat()
+    mentions = [dict(m, text="윈도합계 테스트", posted_at=now) for m in make_mentions(30, seed=5, prefix="win")]
+    platforms = ["twitter", "blind", "clien"]
+    for i, m in enumerate(mentions):
+        m["platform"] = platforms[i % 3]
+    status, _ = api.post("/api/campaigns", {"campaign_id": "winsum", "brand": "w", "keywords": ["윈도합계"]})
+    assert status == 201
+    wait_until(lambda: any(c["campaign_id"] == "winsum" for c in api.get("/api/campaigns")["campaigns"]), 30, "campaign")
+    status, _ = api.post("/api/mentions", mentions)
+    assert status == 202
+
+    def counts(platform: str = "") -> int:
+        query = "/api/windows?campaign=winsum&windows=5" + (f"&platform={platform}" if platform else "")
+        return int(sum(row["count"] for row in api.get(query)["tumbling_1m"]))
+
+    wait_until(lambda: counts() == 30, 60, "the campaign's windows over all platforms")
+    assert [counts(p) for p in platforms] == [10, 10, 10]
+    body = api.get("/api/windows?campaign=winsum&windows=5")
+    assert body["platform"] == "*" and body["hopping_1h_1m"][-1]["count"] == 30
     with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(api.url + "/api/windows?campaign=*", timeout=30)
+        urllib.request.urlopen(api.url + "/api/windows?campaign=*&platform=myspace", timeout=30)
     assert info.value.code == 400
 
 
@@ -101,8 +120,18 @@ def test_a_burst_reaches_websocket_clients_as_an_alert(api):
                         return msg
 
     alert = asyncio.run(listen())
-    assert alert["platform"] == "blind" and alert["kind"] in ("velocity", "negative_sentiment") and alert["count"] >= 25
+    assert alert["platform"] == "*" and alert["platforms"] == ["blind"] and alert["status"] == "open"
+    assert set(alert["kinds"]) <= {"velocity", "negative_sentiment"} and alert["count"] >= 25
+    assert alert["count"] > alert["expected_high"] and alert["severity"] in ("low", "medium", "high", "critical")
+    # the explanation: what people say (normalised, stop words out) and example mentions
+    assert {"버스트테스트", "최악", "환불해줘"} & set(alert["terms"]), alert["terms"]
+    assert alert["examples"] and alert["examples"][0]["text"].startswith("버스트테스트")
+    assert "People are saying:" in alert["message"] and "E.g." in alert["message"]
     wait_until(lambda: api.scalar("SELECT count() FROM alerts FINAL WHERE campaign_id = 'burst'") >= 1, 60, "stored alert")
+    stored = api.sql(f"SELECT terms, example_ids, platforms FROM alerts FINAL WHERE alert_id = '{alert['alert_id']}'")
+    assert stored and stored[0][0] and stored[0][1] and stored[0][2] == ["blind"]
+    listed = [a for a in api.get("/api/alerts")["alerts"] if a["alert_id"] == alert["alert_id"]]
+    assert len(listed) == 1 and listed[0]["examples"]
 
 
 def test_health_ready_metrics(api):

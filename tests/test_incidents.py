@@ -220,3 +220,4 @@ def test_log_odds_terms_and_korean_stems():
     baseline = Counter({"라면": 200, "맛있음": 60, "이물질": 0})
     ranked = log_odds(incident, baseline)
     assert [t for t, _ in ranked[:2]] == ["이물질", "벌레"] and all(z < 0 for t, z in ranked[2:])
+    assert [t for t, _ in log_odds(incident, Counter())] == ["라면", "이물질", "벌레", "맛있음"]  # all new

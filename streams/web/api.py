@@ -17,7 +17,8 @@ from pydantic import ValidationError
 
 from agents.validate import describe_validation_error
 from schemas import Campaign, Mention, Topics
-from streams.web.feed import AlertFeed
+from schemas.records import PLATFORMS
+from streams.web.feed import AlertFeed, latest_alerts
 from tables.combiner import window_key
 
 
@@ -30,11 +31,17 @@ class Worker(Protocol):
     pipeline: Any  # streams.app.Pipeline: producer, loops, problems(), backpressure()
     view: Any  # tables.windows.WindowView
     applier: Any  # agents.alerts.DeltaApplier
+    alerts: Any  # agents.alerts.AlertPublisher (its executor reads stored alerts)
     registry: Any  # agents.campaigns.CampaignRegistry
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024 * 1024
+
+
+def _add_rows(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Two platforms' hopping rows of the same window, summed (the window bounds kept)."""
+    return {k: (v if k in ("window_start", "window_end") else v + b[k]) for k, v in a.items()}
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -129,7 +136,7 @@ class WebServer(mode.Service):
     async def index(self, request: web.Request) -> web.Response:
         return json_response({
             "service": "truevoice",
-            "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=",
+            "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=", "/api/alerts?limit=",
                           "POST /api/mentions", "/api/campaigns", "/api/alerts", "/ws/alerts",
                           "/api/predictions?campaign=", "POST /api/predictions", "POST /api/outcomes", "/api/accuracy"],
         })
@@ -202,31 +209,66 @@ class WebServer(mode.Service):
         return json_response({"columns": result.columns, "rows": result.rows})
 
     async def windows(self, request: web.Request) -> web.Response:
+        """One campaign's windows on one platform, or (no ``platform``) summed over all platforms."""
         campaign = request.query.get("campaign", "*")
-        platform = request.query.get("platform")
-        if not platform:
-            return error(400, "the platform query parameter is required (e.g. ?platform=twitter)")
+        platform = request.query.get("platform") or None
+        if platform is not None and platform not in PLATFORMS:
+            return error(400, f"unknown platform {platform!r}; one of {', '.join(PLATFORMS)} (or none: all platforms)")
         try:
             count = min(int(request.query.get("windows", "60")), 24 * 60)
         except ValueError:
             return error(400, "windows must be an integer")
-        key = window_key(campaign, platform)
+        if count < 1:
+            return error(400, "windows must be at least 1")
         now = time.time()
         minute = int(now) // 60 * 60
+        view = self.tv.view
+        if platform is not None:
+            key = window_key(campaign, platform)
+            tumbling = view.minutes(key, minute, count)
+            hopping = view.hopping(key, now=now, windows=min(count, 60))
+        else:
+            tumbling, hopping = {}, []
+            for p in PLATFORMS:
+                for m, sums in view.minutes(window_key(campaign, p), minute, count).items():
+                    tumbling[m] = tumbling[m] + sums if m in tumbling else sums
+                rows = view.hopping(window_key(campaign, p), now=now, windows=min(count, 60))
+                hopping = rows if not hopping else [_add_rows(a, b) for a, b in zip(hopping, rows)]
         return json_response({
             "campaign": campaign,
-            "platform": platform,
-            "tumbling_1m": [{"minute": m, **sums.model_dump()}
-                            for m, sums in sorted(self.tv.view.minutes(key, minute, count).items())],
-            "hopping_1h_1m": self.tv.view.hopping(key, now=now, windows=min(count, 60)),
+            "platform": platform or "*",
+            "tumbling_1m": [{"minute": m, **sums.model_dump()} for m, sums in sorted(tumbling.items())],
+            "hopping_1h_1m": hopping,
         })
 
     async def alerts(self, request: web.Request) -> web.Response:
-        return json_response({"alerts": self.feed.recent})
+        """The latest state of each recent incident: ClickHouse (so a restarted worker still lists
+        them) merged with what the feed saw since (newer revisions win)."""
+        try:
+            limit = max(1, min(int(request.query.get("limit", "100")), 1000))
+        except ValueError:
+            return error(400, "limit must be an integer")
+        from tables.incidents import stored_alerts
 
+        loop = asyncio.get_running_loop()
+        try:
+            stored = await loop.run_in_executor(self.tv.alerts.executor, stored_alerts, self.tv.store, limit)
+        except Exception as exc:  # noqa: BLE001 - ClickHouse busy or down: what the feed holds still answers
+            log.warning("/api/alerts: ClickHouse unavailable (%s); answering from the feed only", exc)
+            stored = []
+        return json_response({"alerts": latest_alerts(stored + self.feed.recent)[-limit:]})
     async def ws_alerts(self, request: web.Request) -> web.WebSocketResponse:
+        """Every alert record as it is published; ``?recent=N`` first sends the latest state of the
+        N most recent incidents this worker's feed has seen."""
+        try:
+            recent = max(0, min(int(request.query.get("recent", "0")), 100))
+        except ValueError:
+            return error(400, "recent must be an integer")
         ws = web.WebSocketResponse(heartbeat=20)
         await ws.prepare(request)
+        if recent:
+            for alert in latest_alerts(self.feed.recent)[-recent:]:
+                await ws.send_str(orjson.dumps(alert).decode())
         self.feed.clients.add(ws)
         try:
             async for msg in ws:

@@ -11,8 +11,19 @@ from aiokafka import AIOKafkaConsumer
 from schemas import Topics
 
 
+def latest_alerts(alerts: list[dict]) -> list[dict]:
+    """One entry per incident (``alert_id``): its highest revision, oldest update first."""
+    best: dict[str, dict] = {}
+    for a in alerts:
+        held = best.get(a["alert_id"])
+        if held is None or a.get("revision", 0) >= held.get("revision", 0):
+            best[a["alert_id"]] = a
+    return sorted(best.values(), key=lambda a: str(a.get("updated_at") or a.get("raised_at")))
+
+
 class AlertFeed:
-    """Fans alerts.spikes out to WebSocket clients; one consumer per process, from the latest offset."""
+    """Fans alerts.spikes out to WebSocket clients (every record: raises and updates); one consumer per
+    process, from the latest offset. ``recent``: the latest state of the last 100 incidents."""
 
     def __init__(self) -> None:
         self.clients: set[web.WebSocketResponse] = set()
@@ -30,7 +41,7 @@ class AlertFeed:
         assert self._consumer is not None
         async for record in self._consumer:
             alert = orjson.loads(record.value)
-            self.recent = (self.recent + [alert])[-100:]
+            self.recent = latest_alerts(self.recent + [alert])[-100:]  # an update replaces its incident
             payload = orjson.dumps(alert).decode()
             for ws in list(self.clients):
                 try:
