@@ -37,7 +37,10 @@ nothing new and expires with the TTL.)
 The fingerprint is computed where the text is normalised (the scoring process); the tracker only
 sees ``VoicePost`` tuples. State lives behind ``VoiceStore`` (get / put / delete / items):
 ``tables.voices.MemoryVoiceStore`` or ``tables.voices.RocksVoiceStore``. The coordination index
-is memory only (minutes of posts) and rebuilt from ClickHouse by ``up``.
+is memory only (minutes of posts) and rebuilt from ClickHouse by ``up``. A batch of posts reads
+its authors' state with one ``get_many`` and writes it back with one ``put_many``; the index maps
+each band hash to the minutes it was seen in (and each minute to its bands, for the expiry), so a
+post costs a few dictionary look-ups, not one per minute of the window and band.
 
 Time is event time (``posted_at``), so a file of last year's posts behaves as it did then; the
 tracker's clock (``max posted_at`` seen, never more than ``max_future_seconds`` past the injected
@@ -264,6 +267,14 @@ class VoiceStore(Protocol):
 
     def items(self) -> Iterator[tuple[bytes, bytes]]: ...
 
+    def get_many(self, keys: Sequence[bytes]) -> list[bytes | None]:
+        """``get`` of each key, in one call (a RocksDB multi-get)."""
+        ...
+
+    def put_many(self, items: dict[bytes, bytes]) -> None:
+        """``put`` of each item, in one call (a RocksDB write batch)."""
+        ...
+
 
 _POST = struct.Struct("<dQ%dQ" % BANDS)  # posted_at, event key, bands (0 = no fingerprint)
 _NO_BANDS = (0,) * BANDS
@@ -323,7 +334,8 @@ class VoiceTracker:
         self.authors = authors
         self.clock = clock
         self.watermark = 0.0
-        self._index: dict[int, dict[int, _Cluster]] = {}  # minute → band hash → cluster
+        self._index: dict[int, dict[int, _Cluster]] = {}  # band hash → minute → cluster
+        self._minutes: dict[int, list[int]] = {}  # minute → band hashes indexed in it (expiry)
         self._clusters: dict[int, _Cluster] = {}  # clusters of two posts or more, by root
         self._last_sweep = 0.0
         self._sweeper: Iterator[tuple[bytes, bytes]] | None = None
@@ -339,16 +351,22 @@ class VoiceTracker:
     def observe(self, posts: Sequence[VoicePost]) -> list[VoiceFinding | None]:
         """Remember each post in order and say what it shows (None: nothing cross-mention)."""
         self.cluster_ids = []
-        out = [self._observe(p, emit=True) for p in posts]
+        out = self._batch(posts, emit=True)
         self._sweep_some()
         return out
 
-    def remember(self, posts: Iterable[VoicePost]) -> int:
+    def remember(self, posts: Iterable[VoicePost], *, chunk: int = 4096) -> int:
         """Add posts without findings (a rebuild); posts already known are skipped."""
         n = 0
+        batch: list[VoicePost] = []
         for p in posts:
-            self._observe(p, emit=False)
-            n += 1
+            batch.append(p)
+            if len(batch) >= chunk:
+                self._batch(batch, emit=False)
+                n += len(batch)
+                batch = []
+        self._batch(batch, emit=False)
+        n += len(batch)
         self._sweep_some()
         return n
 
@@ -367,48 +385,72 @@ class VoiceTracker:
         elif posted_at > limit > self.watermark:
             self.watermark = limit
 
-    def _observe(self, p: VoicePost, *, emit: bool) -> VoiceFinding | None:
+    def _batch(self, posts: Sequence[VoicePost], *, emit: bool) -> list[VoiceFinding | None]:
+        """The posts in order, their authors' state read in one call and written in one."""
+        if not posts:
+            return []
+        keys = [_AUTHOR + p.author_id.encode() for p in posts]
+        distinct = list(dict.fromkeys(keys))
+        state = dict(zip(distinct, self.authors.get_many(distinct)))
+        written: dict[bytes, bytes] = {}
+        out = [self._observe(p, key, state, written, emit=emit) for p, key in zip(posts, keys)]
+        if written:
+            self.authors.put_many(written)
+        return out
+
+    def _observe(self, p: VoicePost, key: bytes, state: dict[bytes, bytes | None], written: dict[bytes, bytes],
+                 *, emit: bool) -> VoiceFinding | None:
+        """One post; ``state``: its author's stored posts (this batch's writes included), which
+        ``written`` collects for the store."""
         cfg = self.config
         self._advance(p.posted_at)
         ek = event_key(p.event_id)
         reasons: list[VoiceReason] = []
 
-        key = _AUTHOR + p.author_id.encode()
-        cut = max(p.posted_at, self.watermark) - cfg.ttl_minutes * 60
-        held = _unpack(self.authors.get(key))
-        stored = [q for q in held if q[0] >= cut]
-        others = [q for q in stored if q[1] != ek]
+        at = p.posted_at
+        bands = p.bands
+        value = state[key]
+        if value:
+            cut = max(at, self.watermark) - cfg.ttl_minutes * 60
+            held = _unpack(value)
+            stored = [q for q in held if q[0] >= cut]
+            others = [q for q in stored if q[1] != ek]
+        else:  # a new author (most posts): nothing to compare
+            held = stored = others = []
         known = len(others) != len(stored)
         dups = 0
-        if p.bands is not None:
+        if bands is not None and others:
             window = cfg.ttl_minutes * 60
-            bands = p.bands
-            dups = sum(1 for q in others if abs(q[0] - p.posted_at) <= window
+            dups = sum(1 for q in others if abs(q[0] - at) <= window
                        and any(a == b for a, b in zip(q[2:], bands)))
         if emit:
             if dups >= cfg.repetition_min_earlier and cfg.repetition_points:
                 reasons.append(VoiceReason(REPETITION, cfg.repetition_points,
                                            f"near-duplicate of {dups} other post{'s' if dups != 1 else ''} "
                                            f"by this author within {_span(cfg.ttl_minutes * 60)}"))
-            times = sorted([q[0] for q in others] + [p.posted_at])
-            act = _activity(times, dups)
-            if (cfg.cadence_points and act.posts >= cfg.cadence_min_posts and act.gap_cv is not None
-                    and act.gap_cv < cfg.cadence_max_cv):
-                reasons.append(VoiceReason(CADENCE, cfg.cadence_points,
-                                           f"{act.posts} posts at {act.per_hour:.1f}/h with near-constant gaps "
-                                           f"(CV {act.gap_cv:.2f})"))
+            if cfg.cadence_points:
+                act = _activity(sorted([q[0] for q in others] + [at]), dups)
+                if act.posts >= cfg.cadence_min_posts and act.gap_cv is not None and act.gap_cv < cfg.cadence_max_cv:
+                    reasons.append(VoiceReason(CADENCE, cfg.cadence_points,
+                                               f"{act.posts} posts at {act.per_hour:.1f}/h with near-constant gaps "
+                                               f"(CV {act.gap_cv:.2f})"))
         if not known:
-            others.append((p.posted_at, ek, *(p.bands or _NO_BANDS)))
-            if len(others) > cfg.max_posts_per_author:
-                others.sort(key=lambda q: q[0])
-                others = others[-cfg.max_posts_per_author:]
-            self.authors.put(key, _pack(others))
+            this = _POST.pack(at, ek, *(bands or _NO_BANDS))
+            if len(stored) == len(held) and len(held) < cfg.max_posts_per_author:
+                # nothing expired and no cap: the stored bytes plus this post's
+                state[key] = written[key] = value + this if value else this
+            else:
+                others.append((at, ek, *(bands or _NO_BANDS)))
+                if len(others) > cfg.max_posts_per_author:
+                    others.sort(key=lambda q: q[0])
+                    others = others[-cfg.max_posts_per_author:]
+                state[key] = written[key] = _pack(others)
         elif len(stored) != len(held):
-            self.authors.put(key, _pack(stored))
+            state[key] = written[key] = _pack(stored)
 
         coordination = ""
         cid = ""
-        if p.bands is not None:
+        if bands is not None:
             cluster = self._cluster_of(p, ek)
             cid = cluster.id
             if emit and self._recognised(cluster):
@@ -429,28 +471,48 @@ class VoiceTracker:
         return VoiceFinding(tuple(reasons), coordination)
 
     def _cluster_of(self, p: VoicePost, ek: int) -> _Cluster:
+        """The cluster the post joins: of the clusters indexed under one of its bands within the
+        window's minutes (and still open to it), the oldest (ties: the earliest minute, then the
+        first band); otherwise a new one."""
         cfg = self.config
         minute = int(p.posted_at // 60)
         span = int(math.ceil(cfg.coordination_window_minutes))
         window = cfg.coordination_window_minutes * 60
+        lo, hi = minute - span, minute + span
+        at = p.posted_at
+        index = self._index
         found: _Cluster | None = None
-        for m in range(minute - span, minute + span + 1):
-            bucket = self._index.get(m)
-            if not bucket:
+        rank: tuple[float, int, int] | None = None
+        bands = p.bands
+        for j, b in enumerate(bands):  # type: ignore[arg-type]
+            seen = index.get(b)
+            if seen is None:
                 continue
-            for b in p.bands:  # type: ignore[union-attr]
-                c = bucket.get(b)
-                if c is not None and (c.root == ek or abs(p.posted_at - c.last) <= window) \
-                        and (found is None or c.first < found.first):
-                    found = c
+            for m, c in seen.items():
+                if lo <= m <= hi and (c.root == ek or abs(at - c.last) <= window):
+                    r = (c.first, m, j)
+                    if rank is None or r < rank:
+                        found, rank = c, r
         young = p.account_age_days is not None and p.account_age_days < cfg.young_account_days
         if found is None:
-            found = _Cluster(ek, p.posted_at, p.author_id, young)
-        elif found.add(ek, p.posted_at, p.author_id, young, cfg.max_accounts_per_cluster):
+            found = _Cluster(ek, at, p.author_id, young)
+        elif found.add(ek, at, p.author_id, young, cfg.max_accounts_per_cluster):
             self._clusters[found.root] = found
-        bucket = self._index.setdefault(minute, {})
-        for b in p.bands:  # type: ignore[union-attr]
-            bucket[b] = found
+        new: list[int] | None = None
+        for b in bands:  # type: ignore[union-attr]
+            seen = index.get(b)
+            if seen is None:
+                index[b] = {minute: found}
+            elif minute not in seen:
+                seen[minute] = found
+            else:
+                seen[minute] = found
+                continue
+            if new is None:
+                new = self._minutes.get(minute)
+                if new is None:
+                    new = self._minutes[minute] = []
+            new.append(b)
         return found
 
     def _recognised(self, c: _Cluster) -> bool:
@@ -465,8 +527,13 @@ class VoiceTracker:
         cfg = self.config
         now = self.watermark
         keep_from = int(now // 60) - int(math.ceil(cfg.coordination_window_minutes)) - 1
-        for m in [m for m in self._index if m < keep_from]:
-            del self._index[m]
+        for m in [m for m in self._minutes if m < keep_from]:
+            for b in self._minutes.pop(m):
+                seen = self._index.get(b)
+                if seen is not None:
+                    seen.pop(m, None)
+                    if not seen:
+                        del self._index[b]
         stale = now - cfg.coordination_window_minutes * 60 - 120
         for root in [r for r, c in self._clusters.items() if c.last < stale]:
             del self._clusters[root]
@@ -507,7 +574,7 @@ class VoiceTracker:
 
     @property
     def indexed_bands(self) -> int:
-        return sum(len(b) for b in self._index.values())
+        return sum(len(m) for m in self._index.values())
 
 
 def _activity(times: list[float], dups: int) -> AuthorActivity:

@@ -27,6 +27,13 @@ class MemoryVoiceStore:
     def delete(self, key: bytes) -> None:
         self.data.pop(key, None)
 
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        get = self.data.get
+        return [get(k) for k in keys]
+
+    def put_many(self, items: dict[bytes, bytes]) -> None:
+        self.data.update(items)
+
     def items(self) -> Iterator[tuple[bytes, bytes]]:
         return iter(list(self.data.items()))  # a snapshot: the sweep may write while it iterates
 
@@ -56,6 +63,17 @@ class RocksVoiceStore:
 
     def delete(self, key: bytes) -> None:
         self.db.delete(key)
+
+    def get_many(self, keys: list[bytes]) -> list[bytes | None]:
+        return self.db.get(keys)  # one multi-get
+
+    def put_many(self, items: dict[bytes, bytes]) -> None:
+        from rocksdict import WriteBatch
+
+        batch = WriteBatch(raw_mode=True)
+        for key, value in items.items():
+            batch.put(key, value)
+        self.db.write(batch)  # one atomic write
 
     def items(self) -> Iterator[tuple[bytes, bytes]]:
         return iter(self.db.items())
