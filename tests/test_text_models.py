@@ -294,3 +294,18 @@ def test_nul_in_some_texts_scores_in_one_batch_call():
         assert (s.sentiment_label, s.intent, s.toxic) == (alone.sentiment_label, alone.intent, alone.toxic)
     # and the text with its NUL scores like the text with a space there
     assert scores[7].sentiment == pytest.approx(scorer.analyse([texts[7].replace("\x00", " ")])[0][0].sentiment, abs=1e-5)
+
+
+def test_purchase_rules_compiled_for_speed_find_what_the_written_rules_find():
+    import itertools
+    import re
+
+    from scoring.purchase import CATEGORIES, rule_categories
+
+    written = [(name, re.compile(p)) for name, p in CATEGORIES.items()]
+    atoms = ["샀", "삼", "삽니", "살까", "사요", " ", ".", '"', "(", "~", "a", "buy", "bought", "order", "link",
+             "price", "sale", "haul", "1", "2원", "가", "\n", "_"]
+    for n in (1, 2, 3):
+        for parts in itertools.product(atoms, repeat=n):
+            text = "".join(parts)
+            assert rule_categories(text) == [name for name, rx in written if rx.search(text)], text
