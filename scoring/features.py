@@ -19,7 +19,7 @@ import unicodedata
 
 import numpy as np
 
-from .normalise import lexicon_hints, normalise, slang_hints, slang_terms
+from .normalise import lexicon_hints, normalise_many, slang_hints, slang_terms
 
 _P = 0x100000001B3  # FNV prime (odd, so invertible mod 2**64)
 _Q = pow(_P, -1, 2**64)
@@ -114,7 +114,7 @@ class HashingFeaturizer:
 
     def __call__(self, texts: Sequence[str], *, normalised: bool = False) -> Features:
         cfg = self.config
-        norm = list(texts) if normalised else [normalise(t) for t in texts]
+        norm = list(texts) if normalised else normalise_many(texts)
         slang = [slang_terms(t, already_normalised=True) for t in norm] if cfg.slang_hints else [[] for _ in norm]
         return self.from_normalised(norm, slang)
 

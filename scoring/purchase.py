@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from .normalise import guard_behind_first
+
 _E = r"(?:^|(?<=[\s\"'(\[.,!?~]))"  # start of an eojeol
 
 CATEGORIES: dict[str, str] = {
@@ -48,28 +50,6 @@ CATEGORIES: dict[str, str] = {
 _BOUNDARY = r"[\s\"'(\[.,!?~]"  # what may stand before the start of an eojeol (``_E``)
 
 
-def _split_alternatives(group: str) -> list[str]:
-    """The top-level alternatives of a regex group body (no parsing of character classes: the
-    bodies here have no "|", "(" or ")" inside one)."""
-    out, depth, start = [], 0, 0
-    i = 0
-    while i < len(group):
-        c = group[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            out.append(group[start:i])
-            start = i + 1
-        i += 1
-    out.append(group[start:])
-    return out
-
-
 def _literal_first(pattern: str) -> str:
     """The same regular expression with the assertions that open an alternative moved behind its
     first character, so ``re`` can skip ahead to the characters that may start a match instead of
@@ -79,11 +59,6 @@ def _literal_first(pattern: str) -> str:
       the character before it is not one (or that there is none);
     * ``_E(?:A|B…)`` → ``(?:a(?<![^…]a)A'|…)``, a the first (literal) character of each
       alternative: the character before it is one of ``_BOUNDARY`` (or there is none)."""
-    def first_literal(alt: str) -> tuple[str, str]:
-        if not alt or alt[0] in "\\()[]|?*+{.^$" or (len(alt) > 1 and alt[1] in "?*+{"):
-            raise ValueError(f"cannot move the eojeol start behind {alt!r}")
-        return alt[0], alt[1:]
-
     while _E + "(?:" in pattern:
         at = pattern.index(_E + "(?:")
         body_start = at + len(_E) + 3
@@ -94,11 +69,8 @@ def _literal_first(pattern: str) -> str:
                 continue
             depth += {"(": 1, ")": -1}.get(pattern[j], 0)
             j += 1
-        alts = []
-        for alt in _split_alternatives(pattern[body_start:j - 1]):
-            ch, rest = first_literal(alt)
-            alts.append(f"{ch}(?<![^{_BOUNDARY[1:-1]}]{ch}){rest}")
-        pattern = pattern[:at] + "(?:" + "|".join(alts) + ")" + pattern[j:]
+        group = pattern[at + len(_E):j]  # (?:A|B…)
+        pattern = pattern[:at] + "(?:" + "|".join(guard_behind_first(group, f"[^{_BOUNDARY[1:-1]}]")) + ")" + pattern[j:]
     return re.sub(r"\\b([A-Za-z])(?![?*+{])", r"\1(?<!\\w\1)", pattern)
 
 

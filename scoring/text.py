@@ -20,7 +20,7 @@ import numpy as np
 from schemas.records import TextScores
 from .features import HashingFeaturizer
 from .linear import HashedLinearClassifier, default_providers
-from .normalise import normalise, slang_terms
+from .normalise import normalise_many, slang_terms
 
 
 
@@ -85,7 +85,7 @@ class TextScorer:
         return cls(heads, root)
 
     def probabilities(self, texts: Sequence[str]) -> tuple[dict[str, np.ndarray], list[str], list[list[str]]]:
-        norm = [normalise(t) for t in texts]
+        norm = normalise_many(texts)
         slang = [slang_terms(t, already_normalised=True) for t in norm]
         groups = self._length_groups(norm)
         if len(groups) == 1:

@@ -309,3 +309,12 @@ def test_purchase_rules_compiled_for_speed_find_what_the_written_rules_find():
         for parts in itertools.product(atoms, repeat=n):
             text = "".join(parts)
             assert rule_categories(text) == [name for name, rx in written if rx.search(text)], text
+
+
+def test_normalise_many_is_normalise_of_each_text():
+    from scoring.normalise import normalise, normalise_many
+
+    texts = ["ㅋㅋㅋㅋ 좋아아아아   https://x.y 😂", "", "너무너무너무 ＡＢ\u200b", "ㅠㅜㅠㅠ", "1111 aaa", "ab" * 3,
+             "lol\tfire\n", "x\x00x\x00x", "아 아 아", "ㅋㅎㅋㅎㅋㅎ", "a@b.com @handle"]
+    assert normalise_many(texts) == [normalise(t) for t in texts]
+    assert normalise_many([]) == []
