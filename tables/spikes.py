@@ -12,11 +12,12 @@ holds at least ``min_mentions``.
 Time. Deltas for a minute keep arriving while the minute is open (every ~0.5 s) and, when a file
 is replayed, out of order across series. A series keeps the minutes it has not fed yet
 (``pending``). ``tick(now)`` feeds the *closed* ones into the detectors, in order, empty minutes
-as 0: a minute is closed once it ended ``grace_seconds`` ago by the wall clock AND either a delta
-``lateness_minutes`` later has arrived for the series or the series received nothing for
-``settle_seconds`` (a replay has finished). The minutes still open are then *looked at* on a
-copy of the detectors (``VolumeDetector.copy``), so a burst alerts while its minute grows, but
-only closed minutes enter the baseline.
+as 0: a minute is closed once it ended ``grace_seconds`` ago by the wall clock and nothing
+arrived for it for ``settle_seconds`` (``replay_settle_seconds`` for a minute older than
+``recent_minutes``: a replay or backfill, whose deltas come out of order across the table's
+partitions), or the series received nothing at all for ``settle_seconds``. The minutes still
+open are then *looked at* on a copy of the detectors (``VolumeDetector.copy``), so a burst
+alerts while its minute grows, but only closed minutes enter the baseline.
 
 History. The first time a campaign is seen, each of its series is seeded with the
 ``history_minutes`` before its first pending minute from the window table (missing minutes are
@@ -55,7 +56,8 @@ class Thresholds:
 class StreamParams:
     grace_seconds: float = 5.0
     settle_seconds: float = 2.0
-    lateness_minutes: int = 1
+    recent_minutes: int = 5
+    replay_settle_seconds: float = 20.0
     history_minutes: int = 60
     level_hours: float = 1.0
     spread_hours: float = 6.0
@@ -120,7 +122,7 @@ class _Series:
     dirty: bool = True
 
     def feed(self, minute: int, closed: bool, volume: VolumeDetector, negative: VolumeDetector) -> Observation:
-        count, neg, sentiment = self.pending.get(minute, (0.0, 0.0, 0.0))
+        count, neg, sentiment = self.pending.get(minute, (0.0, 0.0, 0.0, 0.0))[:3]
         expected, low, high = volume.expected(minute)
         x_expected, spread = expected ** 0.5, max(volume.spread, volume.params.poisson_floor)
         z = (count ** 0.5 - x_expected) / spread
@@ -169,18 +171,19 @@ class SpikeWatch:
         for key in ((campaign_id, platform), (campaign_id, ALL)):
             s = self.series.get(key)
             if s is None:
-                bucket = self._new.setdefault(key, {}).setdefault(minute, [0.0, 0.0, 0.0])
+                bucket = self._new.setdefault(key, {}).setdefault(minute, [0.0, 0.0, 0.0, now])
             else:
                 if minute <= s.fed:
                     self.late += 1
                     continue
-                bucket = s.pending.setdefault(minute, [0.0, 0.0, 0.0])
+                bucket = s.pending.setdefault(minute, [0.0, 0.0, 0.0, now])
                 s.max_minute = max(s.max_minute, minute)
                 s.last_arrival = now
                 s.dirty = True
             bucket[0] += sums.count
             bucket[1] += sums.negative
             bucket[2] += sums.sentiment_sum
+            bucket[3] = now
 
     # -- per tick ----------------------------------------------------------------------------
     def tick(self, now: float | None = None) -> list[Observation]:
@@ -199,10 +202,13 @@ class SpikeWatch:
                 if not s.pending and now - s.last_arrival > p.idle_minutes * MINUTE:
                     idle.append(key)
                 continue
-            if now - s.last_arrival >= p.settle_seconds:
-                limit = wall_closed  # quiet (or a replay has finished): what the wall clock closed is final
-            else:
-                limit = min(wall_closed, s.max_minute - p.lateness_minutes * MINUTE)
+            limit = wall_closed
+            if now - s.last_arrival < p.settle_seconds:  # still receiving: a minute still arriving stays open
+                recent = now - p.recent_minutes * MINUTE
+                for m, bucket in s.pending.items():
+                    wait = p.settle_seconds if m >= recent else p.replay_settle_seconds
+                    if m <= limit and now - bucket[3] < wait:
+                        limit = m - MINUTE
             if s.fed < limit:
                 for minute in _walk(s.fed, s.pending, limit, gap):
                     obs = s.feed(minute, True, s.volume, s.negative)

@@ -27,11 +27,70 @@ def brand_wide_counts(worker, platform: str) -> int:
     return int(sum(row["count"] for row in body["tumbling_1m"]))
 
 
+SAMPLE_BURSTS = {"haedam-bulkkot", "aether-chronicle", "nova-mobile"}  # streams.sample.generate BURSTS
+
+
+def sample_alerts_are_incidents(up) -> dict[str, list[dict]]:
+    """The records of alerts.spikes per incident of a sample burst (checked), after the sample replayed."""
+    import asyncio
+    import json
+
+    import aiohttp
+    import orjson
+    from aiokafka import AIOKafkaConsumer
+
+    def listed() -> dict[str, dict]:
+        return {a["alert_id"]: a for a in up.get("/api/alerts")["alerts"]}
+
+    wait_until(lambda: SAMPLE_BURSTS <= {a["campaign_id"] for a in listed().values()}, 60, "the bursts' alerts")
+    bootstrap = json.loads((up.data_dir / "run.json").read_text())["broker_url"].removeprefix("kafka://")
+
+    async def read() -> tuple[list[dict], list[dict]]:
+        consumer = AIOKafkaConsumer("alerts.spikes", bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            batches = await consumer.getmany(timeout_ms=5000)
+            records = [orjson.loads(r.value) for rs in batches.values() for r in rs]
+        finally:
+            await consumer.stop()
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(up.url.replace("http", "ws") + "/ws/alerts?recent=20") as ws:
+                pushed = [await asyncio.wait_for(ws.receive_json(), 10)]
+                while True:
+                    try:
+                        pushed.append(await asyncio.wait_for(ws.receive_json(), 0.5))
+                    except asyncio.TimeoutError:
+                        return records, pushed
+
+    records, pushed = asyncio.run(read())
+    by_id: dict[str, list[dict]] = {}
+    for r in sorted(records, key=lambda r: r["revision"]):
+        by_id.setdefault(r["alert_id"], []).append(r)
+    bursts = {k: v for k, v in by_id.items() if v[0]["campaign_id"] in SAMPLE_BURSTS}
+    for campaign in SAMPLE_BURSTS:  # one incident per burst
+        assert sum(v[0]["campaign_id"] == campaign for v in bursts.values()) == 1, sorted(by_id)
+    for alert_id, revisions in by_id.items():
+        # at most one raise, then updates; a replayed burst may be over (resolved) when first published
+        assert [r["revision"] for r in revisions] == list(range(len(revisions))), alert_id
+        assert revisions[0]["status"] in ("open", "resolved") and all(r["status"] != "open" for r in revisions[1:])
+        assert len(revisions) <= 6, [(r["status"], r["severity"], r["platforms"]) for r in revisions]
+    for alert_id, revisions in bursts.items():
+        last = revisions[-1]
+        assert last["terms"] and last["examples"] and len(last["platforms"]) >= 2, last["message"]
+        assert "People are saying:" in last["message"] and last["count"] > last["expected_high"]
+    assert {a["alert_id"] for a in pushed} >= set(bursts)  # the WebSocket's recent incidents
+    return bursts
+
+
 def test_up_replays_sample_stops_cleanly_and_restarts_with_everything(worker_factory, tmp_path):
     up = worker_factory(None, command="up").start()
     wait_until(lambda: up.scalar("SELECT count() FROM mentions FINAL") == SAMPLE_SIZE, 120, "the sample in ClickHouse")
     for platform, n in SAMPLE_PLATFORMS.items():
         wait_until(lambda: brand_wide_counts(up, platform) == n, 60, f"windows for {platform}")
+
+    # the sample's bursts are incidents: on the topic (one raise, then updates of the same id), on
+    # the WebSocket and at /api/alerts, with what people say and examples
+    incidents = sample_alerts_are_incidents(up)
 
     # `truevoice sql` goes through the running process (chdb allows one process per data path)
     out = truevoice("sql", "--data-dir", str(up.data_dir), "SELECT count() AS n FROM mentions FINAL")
@@ -65,6 +124,9 @@ def test_up_replays_sample_stops_cleanly_and_restarts_with_everything(worker_fac
     late_platforms = Counter(m["platform"] for m in late)
     for platform, n in (SAMPLE_PLATFORMS + late_platforms).items():
         wait_until(lambda: brand_wide_counts(again, platform) == n, 60, f"rebuilt windows for {platform}")
+    # the alerts outlive the worker: listed from ClickHouse after the restart
+    listed = {a["alert_id"]: a for a in again.get("/api/alerts")["alerts"]}
+    assert set(incidents) <= set(listed) and all(listed[i]["terms"] for i in incidents)
     assert again.stop(signal.SIGTERM) == 0
 
 
