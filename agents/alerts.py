@@ -55,7 +55,7 @@ class AlertPublisher(mode.Service):
     """Ticks the watch, merges into incidents, explains and publishes them (see the module)."""
 
     def __init__(self, watch: SpikeWatch, book: IncidentBook, send: Any, store: Any = None,
-                 applier: DeltaApplier | None = None, tick_seconds: float = 0.25,
+                 applier: DeltaApplier | None = None, tick_seconds: float = 0.5,
                  explain_timeout: float = 1.5, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.watch = watch

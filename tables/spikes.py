@@ -215,7 +215,10 @@ class SpikeWatch:
                     s.pending.pop(minute, None)
                     self._keep(obs, out)
                 s.fed = limit
-            if s.pending and s.dirty:
+            if s.pending and s.dirty and s.platform == ALL or (
+                    s.pending and s.dirty and max(b[0] for b in s.pending.values()) >= s.volume.params.min_count):
+                # an open minute below the campaign's minimum cannot alert: a platform series then
+                # skips the look (the campaign's own series is looked at: it tracks the incident)
                 last = min(max(s.pending), now_minute + MINUTE)
                 if last > s.fed:
                     volume, negative = s.volume.copy(), s.negative.copy()

@@ -73,7 +73,7 @@ def sample_alerts_are_incidents(up) -> dict[str, list[dict]]:
         # at most one raise, then updates; a replayed burst may be over (resolved) when first published
         assert [r["revision"] for r in revisions] == list(range(len(revisions))), alert_id
         assert revisions[0]["status"] in ("open", "resolved") and all(r["status"] != "open" for r in revisions[1:])
-        assert len(revisions) <= 6, [(r["status"], r["severity"], r["platforms"]) for r in revisions]
+        assert len(revisions) <= 8, [(r["status"], r["severity"], r["platforms"]) for r in revisions]
     for alert_id, revisions in bursts.items():
         last = revisions[-1]
         assert last["terms"] and last["examples"] and len(last["platforms"]) >= 2, last["message"]
