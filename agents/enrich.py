@@ -10,6 +10,8 @@ import re
 from datetime import datetime, timezone
 from typing import Protocol, Sequence
 
+import numpy as np
+
 from schemas import Author, Mention, ScoredMention, TextScores
 from scoring.bots import explain as explain_bot
 from scoring.credibility import CredibilityRules, combine, is_credible, mention_reasons
@@ -35,6 +37,19 @@ def detect_lang(text: str) -> str:
     if latin:
         return "en"
     return "und"
+
+
+def detect_langs(texts: Sequence[str]) -> list[str]:
+    """``detect_lang`` of each text, counted for the whole batch in one numpy pass."""
+    if not texts:
+        return []
+    cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
+    hangul = ((cp >= 0xAC00) & (cp <= 0xD7A3)) | ((cp >= 0x3131) & (cp <= 0x318E))
+    latin = ((cp >= 0x41) & (cp <= 0x5A)) | ((cp >= 0x61) & (cp <= 0x7A))
+    doc = np.repeat(np.arange(len(texts)), np.fromiter(map(len, texts), np.int64, len(texts)))
+    nh = np.bincount(doc[hangul], minlength=len(texts)).tolist()
+    nl = np.bincount(doc[latin], minlength=len(texts)).tolist()
+    return ["ko" if h and h * 3 >= n else "en" if n else "und" for h, n in zip(nh, nl)]
 
 
 class MentionEnricher:
@@ -71,11 +86,15 @@ class MentionEnricher:
         anonymise = self.anonymiser
         texts = [anonymise(m.text) for m in mentions]
         scores, normalised, slang = self.scorer.analyse(texts)
+        missing = [i for i, m in enumerate(mentions) if not m.lang]
+        langs = [m.lang for m in mentions]
+        for i, lang in zip(missing, detect_langs([texts[i] for i in missing])):
+            langs[i] = lang
         out = []
         matcher = self.matcher
         rules = self.rules
         blank = self._blank
-        for m, text, norm, terms, s in zip(mentions, texts, normalised, slang, scores):
+        for m, text, norm, terms, s, lang in zip(mentions, texts, normalised, slang, scores, langs):
             a = m.author
             bot = explain_bot(a, m.posted_at)
             reasons = mention_reasons(m, s.toxicity, bot.likelihood, rules, text_normalised=norm,
@@ -86,7 +105,7 @@ class MentionEnricher:
                 author=a.model_copy(update=self._anonymous_author(a)),
                 text=text,
                 text_normalised=norm,
-                lang=m.lang or detect_lang(text),
+                lang=lang,
                 campaigns=matcher.match(text, m.platform, m.posted_at),
                 slang_terms=terms,
                 credibility=cred,
