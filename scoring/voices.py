@@ -334,7 +334,8 @@ class VoiceTracker:
         self.authors = authors
         self.clock = clock
         self.watermark = 0.0
-        self._index: dict[int, dict[int, _Cluster]] = {}  # band hash → minute → cluster
+        # band hash → (minute, cluster) or, once seen in several minutes, {minute: cluster}
+        self._index: dict[int, tuple[int, _Cluster] | dict[int, _Cluster]] = {}
         self._minutes: dict[int, list[int]] = {}  # minute → band hashes indexed in it (expiry)
         self._clusters: dict[int, _Cluster] = {}  # clusters of two posts or more, by root
         self._last_sweep = 0.0
@@ -488,7 +489,8 @@ class VoiceTracker:
             seen = index.get(b)
             if seen is None:
                 continue
-            for m, c in seen.items():
+            # one minute (most bands): a (minute, cluster) pair; more: a dict minute → cluster
+            for m, c in ((seen,) if type(seen) is tuple else seen.items()):
                 if lo <= m <= hi and (c.root == ek or abs(at - c.last) <= window):
                     r = (c.first, m, j)
                     if rank is None or r < rank:
@@ -498,11 +500,17 @@ class VoiceTracker:
             found = _Cluster(ek, at, p.author_id, young)
         elif found.add(ek, at, p.author_id, young, cfg.max_accounts_per_cluster):
             self._clusters[found.root] = found
+        entry = (minute, found)
         new: list[int] | None = None
         for b in bands:  # type: ignore[union-attr]
             seen = index.get(b)
             if seen is None:
-                index[b] = {minute: found}
+                index[b] = entry
+            elif type(seen) is tuple:
+                if seen[0] == minute:
+                    index[b] = entry
+                    continue
+                index[b] = {seen[0]: seen[1], minute: found}
             elif minute not in seen:
                 seen[minute] = found
             else:
@@ -530,7 +538,10 @@ class VoiceTracker:
         for m in [m for m in self._minutes if m < keep_from]:
             for b in self._minutes.pop(m):
                 seen = self._index.get(b)
-                if seen is not None:
+                if type(seen) is tuple:
+                    if seen[0] == m:
+                        del self._index[b]
+                elif seen is not None:
                     seen.pop(m, None)
                     if not seen:
                         del self._index[b]
@@ -574,7 +585,7 @@ class VoiceTracker:
 
     @property
     def indexed_bands(self) -> int:
-        return sum(len(m) for m in self._index.values())
+        return sum(1 if type(m) is tuple else len(m) for m in self._index.values())
 
 
 def _activity(times: list[float], dups: int) -> AuthorActivity:
