@@ -15,6 +15,7 @@ Two halves, one per side of the process boundary of ``agents.score``:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Iterator, Sequence
 
 import orjson
@@ -22,9 +23,9 @@ import orjson
 from schemas import ScoredMention
 from schemas.records import CredibilityReason
 from scoring.credibility import CredibilityRules, combine, is_credible
-from scoring.normalise import normalise
+from scoring.normalise import normalise, normalise_many
 from scoring.voices import (CADENCE, COORDINATION, REPETITION, VOICE_FACTORS, VoiceConfig, VoiceFinding,
-                            VoicePost, VoiceReason, VoiceTracker, fingerprint, fingerprints)
+                            VoicePost, VoiceReason, VoiceTracker, fingerprints)
 
 Encoded = tuple[bytes, bytes]
 
@@ -87,11 +88,15 @@ class VoiceStage:
         return orjson.dumps(with_finding(orjson.loads(value), finding.reasons, finding.coordination, self.rules))
 
 
-def posts_from_rows(rows) -> Iterator[VoicePost]:
-    """``VoicePost``s from ``ClickHouseStore.voice_rows`` (a rebuild of the tracker)."""
-    for event_id, author_id, posted_at, created, text in rows:
-        age = (posted_at.date() - created).days if created is not None else None
-        yield VoicePost(event_id, author_id, posted_at.timestamp(), age, fingerprint(text))
+def posts_from_rows(rows, *, chunk: int = 2048) -> Iterator[VoicePost]:
+    """``VoicePost``s from ``ClickHouseStore.voice_rows`` (a rebuild of the tracker), fingerprinted
+    ``chunk`` rows at a time (as the scoring process does: the same band hashes)."""
+    it = iter(rows)
+    while batch := list(islice(it, chunk)):
+        texts = [r[4] for r in batch]
+        for (event_id, author_id, posted_at, created, _), bands in zip(batch, fingerprints(texts, normalise_many(texts))):
+            age = (posted_at.date() - created).days if created is not None else None
+            yield VoicePost(event_id, author_id, posted_at.timestamp(), age, bands)
 
 
 def rebuild(tracker: VoiceTracker, store, now: datetime, *, full: bool) -> int:

@@ -29,10 +29,11 @@ with 64-bit constants derived from blake2b, so they are the same in every proces
 restart), whose signature is cut into ``BANDS`` = 4 bands of 8 rows (LSH banding): two texts are
 near-duplicates when one band is equal, i.e. with probability 1 at Jaccard 1, 0.99 at 0.95, 0.89
 at 0.9, 0.27 at 0.8 and 0.02 at 0.6 (``1 - (1 - J**8)**4``). Only the 4 band hashes (63 bits
-each, the band's 8 values chained through the splitmix64 finaliser) travel and are stored: 32
-bytes per post. A whole batch is fingerprinted in a few numpy passes (``fingerprints``). (These
-hashes replaced datasketch's MinHash and blake2b bands: author state written before then matches
-nothing new and expires with the TTL.)
+each: the band's 8 values, each keyed by its position and put through the splitmix64 finaliser,
+summed and finalised again) travel and are stored: 32 bytes per post. A whole batch is
+fingerprinted in a few numpy passes (``fingerprints``). (These hashes replaced datasketch's
+MinHash and blake2b bands: author state written before then matches nothing new and expires with
+the TTL.)
 
 The fingerprint is computed where the text is normalised (the scoring process); the tracker only
 sees ``VoicePost`` tuples. State lives behind ``VoiceStore`` (get / put / delete / items):
@@ -104,6 +105,8 @@ def _constants(name: bytes, n: int) -> np.ndarray:
 _PERM_A = _constants(b"a", NUM_PERM)
 _PERM_B = _constants(b"b", NUM_PERM)
 _BAND_SEEDS = _constants(b"band", BANDS)
+_ROW_KEYS = _constants(b"row", NUM_PERM).reshape(BANDS, ROWS)
+_MATRIX_MAX = 1 << 15  # 3-grams × permutations up to which one matrix is cheaper than 32 passes
 _M1, _M2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
 _S21, _S27, _S30, _S31, _S32, _S42 = (np.uint64(n) for n in (21, 27, 30, 31, 32, 42))
 
@@ -170,20 +173,27 @@ def _band_hashes(keys: list[str]) -> list[list[int]]:
     shingles = _mix(x[inside[:-2]]) >> _S32
     starts = np.zeros(len(keys), np.int64)
     np.cumsum(lens[:-1] - (SHINGLE - 1), out=starts[1:])
-    sig = np.empty((BANDS, ROWS, len(keys)), np.uint64)
-    flat = sig.reshape(NUM_PERM, len(keys))
-    for k in range(NUM_PERM):  # one 1-D pass each: the 3-grams stay in cache
-        v = shingles * _PERM_A[k]
-        v += _PERM_B[k]
-        np.minimum.reduceat(v, starts, out=flat[k])
-    sig >>= _S32  # the top 32 bits: the (strongly universal) multiply-add-shift hash
-    bands = np.repeat(_BAND_SEEDS[:, None], len(keys), axis=1)
-    for r in range(ROWS):
-        bands ^= sig[:, r]
-        _mix(bands)
+    n = len(keys)
+    if len(shingles) * NUM_PERM <= _MATRIX_MAX:  # a few texts: one matrix, few numpy calls
+        v = shingles[:, None] * _PERM_A
+        v += _PERM_B
+        sig = np.minimum.reduceat(v, starts, axis=0)
+    else:  # a batch: one 1-D pass per permutation, the 3-grams stay in cache
+        flat = np.empty((NUM_PERM, n), np.uint64)
+        for k in range(NUM_PERM):
+            v = shingles * _PERM_A[k]
+            v += _PERM_B[k]
+            np.minimum.reduceat(v, starts, out=flat[k])
+        sig = flat.T
+    sig = sig >> _S32  # the top 32 bits: the (strongly universal) multiply-add-shift hash
+    # band hash: each row's value keyed by its band and row and mixed, summed per band, mixed
+    rows = sig.reshape(n, BANDS, ROWS) ^ _ROW_KEYS
+    bands = _mix(rows).sum(axis=2, dtype=np.uint64)
+    bands ^= _BAND_SEEDS
+    _mix(bands)
     bands &= np.uint64(_MASK63)
     bands[bands == 0] = 1
-    return bands.T.tolist()
+    return bands.tolist()
 
 
 def fingerprint(text: str) -> tuple[int, ...] | None:
