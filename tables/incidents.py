@@ -220,6 +220,7 @@ class Explanation:
     sentiment_mean: float = 0.0
     negative_share: float = 0.0
     baseline_sentiment: float = 0.0
+    platforms: list[str] = field(default_factory=list)  # mentioned at least twice their usual rate
 
 
 _TOKENS = r"[^\p{L}\p{N}_]+"  # a token: a run of letters, digits and underscores (Hangul included)
@@ -239,10 +240,19 @@ def explain(store: Any, campaign_id: str, start: int, end: int, *, negative: boo
         where += " AND has(campaigns, {c:String})"
     conn = store.conn
     stats = conn.select(
-        f"SELECT posted_at >= {{s:DateTime64(3)}} AS inc, count(), sum(sentiment), countIf(sentiment_label = 'negative') "
-        f"FROM {db}.mentions WHERE {where} GROUP BY inc", params).rows
-    by = {bool(r[0]): r for r in stats}
+        f"SELECT posted_at >= {{s:DateTime64(3)}} AS inc, platform, count(), sum(sentiment), "
+        f"countIf(sentiment_label = 'negative') FROM {db}.mentions WHERE {where} GROUP BY inc, platform", params).rows
+    by: dict[bool, list] = {}
+    per_platform: dict[str, list[int]] = {}
+    for inc, platform, n, sent, neg in stats:
+        agg = by.setdefault(bool(inc), [bool(inc), 0, 0.0, 0])
+        agg[1], agg[2], agg[3] = agg[1] + n, agg[2] + sent, agg[3] + neg
+        per_platform.setdefault(platform, [0, 0])[0 if inc else 1] += int(n)
     out = Explanation()
+    minutes = max((end - start) / 60.0, 1.0)
+    excess = {p: a / minutes - b / 60.0 for p, (a, b) in per_platform.items()
+              if a >= 3 and a / minutes >= 2.0 * max(b / 60.0, 0.5)}  # at least twice its rate (and a few mentions)
+    out.platforms = sorted(excess, key=lambda p: (-excess[p], p))
     if True in by:
         _, n, s, neg = by[True]
         out.mentions, out.sentiment_mean, out.negative_share = int(n), float(s) / max(n, 1), int(neg) / max(n, 1)
@@ -298,6 +308,7 @@ def to_alert(inc: Incident, expl: Explanation | None, now: datetime | None = Non
     kinds = sorted(inc.kinds) or ["velocity"]
     kind = "negative_sentiment" if "negative_sentiment" in kinds else "velocity"
     platforms = sorted(inc.platforms, key=lambda p: (inc.platforms[p], p))
+    platforms += [p for p in expl.platforms if p not in inc.platforms]
     mentions = expl.mentions or sum(t[0] for t in inc.totals.values())
     if expl.mentions:
         sentiment, negative_share = expl.sentiment_mean, expl.negative_share
