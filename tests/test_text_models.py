@@ -195,7 +195,7 @@ def test_long_texts_and_big_batches(scorer):
 
 
 def test_uneven_lengths_are_grouped_without_changing_scores(scorer):
-    short = ["좋아요", "별로", "ㅋㅋ 존잼", "어디서 사요?"] * 8
+    short = ["좋아요", "별로", "ㅋㅋ 존잼", "어디서 사요?"] * 20
     article = "오늘 발표된 신제품은 가격이 저렴하고 성능도 좋아서 많은 관심을 받고 있다. " * 20
     batch = short + [article] + short
     assert len(scorer._length_groups([normalise(t) for t in batch])) > 1  # the grouped path runs
