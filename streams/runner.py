@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -78,15 +77,6 @@ def read_state(data_dir: Path) -> dict | None:
         return None
 
 
-def tune_gc() -> None:
-    """The worker makes hundreds of thousands of short-lived objects a second (records, batches)
-    and holds few cycles: collect the youngest generation every 50,000 allocations instead of
-    700, and keep what start-up built (modules, models, the app) out of every collection."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
-
-
 def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = None,
         sample_campaigns: list[Campaign] | None = None) -> int:
     from schemas.errors import ConfigurationError
@@ -141,6 +131,8 @@ def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = N
         _banner(settings, embedded)
         worker = TrueVoiceWorker(tv, drain_on_stop=embedded, loop=loop, loglevel=settings.log_level,
                                  quiet=True, override_logging=False)
+        from agents.score import tune_gc
+
         tune_gc()
         try:
             worker.execute_from_commandline()
