@@ -13,6 +13,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from schemas import Author, Mention, ScoredMention, TextScores
+from schemas.records import copy_with
 from scoring.bots import explain as explain_bot
 from scoring.credibility import CredibilityRules, combine, is_credible, mention_reasons
 from scoring.privacy import Anonymiser
@@ -68,7 +69,8 @@ class MentionEnricher:
         self.matcher = matcher
         self.anonymiser = anonymiser
         self.rules = rules or CredibilityRules.load()
-        # every scored mention is a copy of this one with its values: model_copy(update=...) sets
+        # every scored mention is a copy of this one with its values: model_copy(update=...) (here
+        # schemas.records.copy_with, the same for less) sets
         # the same values, fields and field order (the order of the JSON) as
         # model_construct(**values), at a fraction of the cost (model_construct walks every field
         # of the model in Python). The required fields hold placeholders, always replaced.
@@ -100,9 +102,11 @@ class MentionEnricher:
             reasons = mention_reasons(m, s.toxicity, bot.likelihood, rules, text_normalised=norm,
                                       bot_signals=[t[0] for t in bot.terms])
             cred = combine(reasons, rules)
-            data = dict(m.__dict__)  # keeps nested models; model_dump would turn them into dicts
+            data = m.__dict__.copy()  # keeps nested models; model_dump would turn them into dicts
+            # the scores' fields as they are: what model_dump() gives (floats, a tuple, str, bool)
+            data.update(s.__dict__)
             data.update(
-                author=a.model_copy(update=self._anonymous_author(a)),
+                author=copy_with(a, self._anonymous_author(a)),
                 text=text,
                 text_normalised=norm,
                 lang=lang,
@@ -114,9 +118,8 @@ class MentionEnricher:
                 credibility_reasons=reasons,
                 coordination="",
                 scored_at=now,
-                **s.model_dump(),
             )
-            out.append(blank.model_copy(update=data))
+            out.append(copy_with(blank, data))  # = blank.model_copy(update=data)
         return out
 
     def _anonymous_author(self, a: Author) -> dict:

@@ -11,6 +11,7 @@ import orjson
 from pydantic import ValidationError
 
 from schemas import DeadLetter, Mention
+from schemas.records import may_hold_controls, mention_without_controls
 from scoring.privacy import Anonymiser
 
 RAW_KEEP_BYTES = 64 * 1024
@@ -45,7 +46,9 @@ def parse_mention(value: bytes | None) -> Mention | tuple[str, str]:
     if not isinstance(data, dict):
         return "not_object", f"expected a JSON object, got {type(data).__name__}"
     try:
-        return Mention.model_validate(data)
+        if may_hold_controls(value):
+            return Mention.model_validate(data)
+        return mention_without_controls(data)  # the same Mention (or errors), without the stripping
     except ValidationError as exc:
         return "invalid", describe_validation_error(exc)
 
