@@ -133,15 +133,25 @@ class HashingFeaturizer:
         cfg = self.config
         # NFKD never produces U+0000, so the separators of _join stay the only ones
         body = unicodedata.normalize("NFKD", _join(norm, cfg.max_chars))
-        a, n, sep_cum, doc_of, sub_hash = self._prefix(body)
+        a, n, sep_cum, doc_of, sub_hash = prefix = self._prefix(body)
         groups = []
         for k in range(max(cfg.jamo_min, 1), cfg.jamo_max + 1):
             if n < k:
                 continue
-            l = np.arange(n - k + 1)
-            l = l[(sep_cum[l + k] - sep_cum[l]) == 0]
-            groups.append((doc_of[l], _mix(sub_hash(l, l + k - 1), 300 + k)))
+            groups.append(self._ngrams(prefix, k, 300 + k))
         return _pack(groups, len(norm))
+
+    @staticmethod
+    def _ngrams(prefix: tuple, k: int, salt: int) -> tuple[np.ndarray, np.ndarray]:
+        """(doc, hash) of every k-gram that does not cross a separator, in position order: the
+        hash of ``a[l..l+k-1]`` over every start ``l`` from slices (no index arrays), then the
+        starts that cross a separator left out. ``prefix``: what ``_prefix`` returned."""
+        _a, n, sep_cum, doc_of, sub_hash = prefix
+        S0, pp = sub_hash.tables
+        ok = (sep_cum[k:n + 1] - sep_cum[:n - k + 1]) == 0
+        with np.errstate(over="ignore"):
+            h = (S0[k:n + 1] - S0[:n - k + 1]) * pp[k - 1:n]
+        return doc_of[:n - k + 1][ok], _mix(h[ok], salt)
 
     def _prefix(self, body: str):
         # surrogatepass: a lone surrogate is a code point like any other, not an encoding error
@@ -160,22 +170,20 @@ class HashingFeaturizer:
             with np.errstate(over="ignore"):
                 return (S0[r + 1] - S0[l]) * pp[r]
 
+        sub_hash.tables = (S0, pp)  # for _ngrams (slices instead of index arrays)
         return a, n, sep_cum, doc_of, sub_hash
 
     def _from_normalised(self, norm: list[str], slang: list[list[str]], cfg: FeatureConfig) -> Features:
         B = len(norm)
         body = _join(norm, cfg.max_chars)
-        a, n, sep_cum, doc_of, sub_hash = self._prefix(body)
+        a, n, sep_cum, doc_of, sub_hash = prefix = self._prefix(body)
         is_sep = a == _SEP
         groups: list[tuple[np.ndarray, np.ndarray]] = []
 
         for k in range(cfg.char_min, cfg.char_max + 1):
             if n < k:
                 continue
-            l = np.arange(n - k + 1)
-            ok = (sep_cum[l + k] - sep_cum[l]) == 0
-            l = l[ok]
-            groups.append((doc_of[l], _mix(sub_hash(l, l + k - 1), k)))
+            groups.append(self._ngrams(prefix, k, k))
         if cfg.word_max >= 1:
             # word spans: maximal runs without space/separator
             is_brk = is_sep | (a == _SPACE)
@@ -224,14 +232,17 @@ def _pack(groups: list[tuple[np.ndarray, np.ndarray]], B: int) -> tuple[np.ndarr
         return np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32)
     counts = np.stack([np.bincount(d, minlength=B) for d, _ in groups])  # [G, B]
     offsets = np.cumsum(counts, 0) - counts  # where group g starts inside document b
-    width = int(counts.sum(0).max())
+    totals = counts.sum(0)
+    width = int(totals.max())
     ids = np.zeros((B, width), np.int64)
-    mask = np.zeros((B, width), np.float32)
+    flat = ids.reshape(-1)  # a view: one flat index per feature instead of (row, column) pairs
+    rows = np.arange(B, dtype=np.int64) * width
     for g, (d, h) in enumerate(groups):
         start = np.cumsum(counts[g]) - counts[g]
-        pos = offsets[g][d] + (np.arange(len(d)) - start[d])
-        ids[d, pos] = h
-        mask[d, pos] = 1.0
+        # document b's features of group g (contiguous in d) go to offsets[g][b] + 0, 1, ...
+        flat[(rows + offsets[g] - start)[d] + np.arange(len(d))] = h
+    # every document's features fill its row from 0 without a gap: the mask is a prefix
+    mask = (np.arange(width) < totals[:, None]).astype(np.float32)
     return ids, mask
 
 

@@ -318,3 +318,73 @@ def test_normalise_many_is_normalise_of_each_text():
              "lol\tfire\n", "x\x00x\x00x", "아 아 아", "ㅋㅎㅋㅎㅋㅎ", "a@b.com @handle"]
     assert normalise_many(texts) == [normalise(t) for t in texts]
     assert normalise_many([]) == []
+
+
+def _reference_features(fz: HashingFeaturizer, norm: list[str], slang: list[list[str]]):
+    """The featurizer as it was before its slice-based n-grams and flat packing (the general
+    path, index arrays): the fast path must give the same ids and mask, bit for bit."""
+    import scoring.features as F
+
+    def pack(groups, B):
+        groups = [(d, h) for d, h in groups if len(d)]
+        if not groups:
+            return np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32)
+        counts = np.stack([np.bincount(d, minlength=B) for d, _ in groups])
+        offsets = np.cumsum(counts, 0) - counts
+        width = int(counts.sum(0).max())
+        ids = np.zeros((B, width), np.int64)
+        mask = np.zeros((B, width), np.float32)
+        for g, (d, h) in enumerate(groups):
+            start = np.cumsum(counts[g]) - counts[g]
+            pos = offsets[g][d] + (np.arange(len(d)) - start[d])
+            ids[d, pos] = h
+            mask[d, pos] = 1.0
+        return ids, mask
+
+    def ngrams(body, k_range, salt0):
+        a, n, sep_cum, doc_of, sub_hash = fz._prefix(body)
+        groups = []
+        for k in k_range:
+            if n < k:
+                continue
+            l = np.arange(n - k + 1)
+            l = l[(sep_cum[l + k] - sep_cum[l]) == 0]
+            groups.append((doc_of[l], F._mix(sub_hash(l, l + k - 1), salt0 + k)))
+        return groups
+
+    cfg = fz.config
+    base_cfg = cfg.base()
+    import unicodedata
+    from unittest import mock
+
+    groups = ngrams(F._join(norm, cfg.max_chars), range(base_cfg.char_min, base_cfg.char_max + 1), 0)
+    # the word / edge / hint families are unchanged code: taken from the featurizer itself
+    with mock.patch.object(F, "_pack", lambda g, B: (g, B)):
+        all_groups = HashingFeaturizer(base_cfg)._from_normalised(norm, slang, base_cfg).ids
+    groups += all_groups[len(groups):]  # the families after the character n-grams
+    ids, mask = pack(groups, len(norm))
+    if cfg.jamo_max:
+        body = unicodedata.normalize("NFKD", F._join(norm, cfg.max_chars))
+        jid, jm = pack(ngrams(body, range(max(cfg.jamo_min, 1), cfg.jamo_max + 1), 300), len(norm))
+        ids, mask = np.concatenate([ids, jid], 1), np.concatenate([mask, jm], 1)
+    return ids, mask
+
+
+@pytest.mark.parametrize("cfg", [FeatureConfig(), FeatureConfig(jamo_min=1, jamo_max=6, en_lexicon=True),
+                                 FeatureConfig(char_min=2, char_max=3, edge_words=True, word_max=3)])
+def test_fast_featurizer_equals_the_index_array_version(cfg):
+    texts = ["", "a", "ab", "신제품 써봤는데 좋아요 ㅋㅋㅋ", "x\x00y", " ", "존나 잼ㅋ", "ok " * 50,
+             "한" * 700, "mixed 한글 text 123 !!", "", "a b c d e f"]
+    rng = np.random.default_rng(1)
+    texts += ["".join(rng.choice(list("ab 가나ㅋ"), size=rng.integers(0, 40))) for _ in range(40)]
+    norm = [normalise(t) for t in texts]
+    slang = [slang_terms(t, already_normalised=True) for t in norm]
+    fz = HashingFeaturizer(cfg)
+    got = fz.from_normalised(norm, slang)
+    ids, mask = _reference_features(fz, norm, slang)
+    assert got.ids.shape == ids.shape and got.mask.dtype == mask.dtype == np.float32
+    assert np.array_equal(got.ids, ids) and np.array_equal(got.mask, mask)
+    for one in (["a"], [""], ["ab"]):  # a batch shorter than the n-grams
+        got = fz.from_normalised(one, [[]])
+        ids, mask = _reference_features(fz, one, [[]])
+        assert np.array_equal(got.ids, ids) and np.array_equal(got.mask, mask)
