@@ -189,6 +189,11 @@ def explain(author: Author, posted_at: datetime, top: int = 3) -> BotAssessment:
     """The likelihood and the ``top`` terms that pushed it furthest (either way), in words; terms
     under 0.1 in the logit are left out as noise."""
     terms = _terms(author, posted_at)
-    p = round(_sigmoid(INTERCEPT + sum(t[1] for t in terms)), 4)
-    ranked = sorted((t for t in terms if abs(t[1]) >= 0.1), key=lambda t: -abs(t[1]))[:top]
-    return BotAssessment(p, tuple((_EVIDENCE[name].format(*args), round(c, 2)) for name, c, args in ranked))
+    p = round(_sigmoid(INTERCEPT + sum([t[1] for t in terms])), 4)  # the same additions, in order
+    ranked = [t for t in terms if abs(t[1]) >= 0.1]
+    ranked.sort(key=_pull)  # stable, as sorted()
+    return BotAssessment(p, tuple([(_EVIDENCE[name].format(*args), round(c, 2)) for name, c, args in ranked[:top]]))
+
+
+def _pull(term: tuple) -> float:
+    return -abs(term[1])

@@ -189,8 +189,21 @@ def _load(path: str) -> CredibilityRules:
     )
 
 
+_setattr = object.__setattr__
+_REASON_FIELDS = frozenset(("factor", "points", "evidence"))
+
+
 def _reason(factor: str, points: float, evidence: str) -> CredibilityReason:
-    return CredibilityReason(factor=factor, points=round(points, 2), evidence=evidence)
+    points = round(points, 2)
+    if type(points) is not float or type(factor) is not str or type(evidence) is not str:
+        return CredibilityReason(factor=factor, points=points, evidence=evidence)
+    # what validation makes of a str, a float and a str (they pass unchanged), without its cost
+    r = CredibilityReason.__new__(CredibilityReason)
+    _setattr(r, "__dict__", {"factor": factor, "points": points, "evidence": evidence})
+    _setattr(r, "__pydantic_fields_set__", set(_REASON_FIELDS))
+    _setattr(r, "__pydantic_extra__", None)
+    _setattr(r, "__pydantic_private__", None)
+    return r
 
 
 # Reasons are immutable, and most of them repeat (one photo, the same phrase, the same account

@@ -188,3 +188,15 @@ def test_copy_with_is_model_copy():
         assert a.__dict__ is not model.__dict__ and a.__pydantic_fields_set__ is not model.__pydantic_fields_set__
     assert m.text != "x"
     assert Author.model_validate({"id": "u", "created_at": date(2020, 1, 1)}).created_at == date(2020, 1, 1)
+
+
+@pytest.mark.parametrize("args", [("bot_likelihood", -6.1749, "bot likelihood 0.12: x"), ("media", 15, "1 photo"),
+                                  ("account_age", 10.0, ""), ("x", float("inf"), "e")])
+def test_reason_without_validation_is_the_validated_reason(args):
+    from scoring.credibility import _reason
+
+    factor, points, evidence = args
+    fast = _reason(factor, points, evidence)
+    general = CredibilityReason(factor=factor, points=round(points, 2), evidence=evidence)
+    assert _state(fast) == _state(general) and fast == general and fast.dumps() == general.dumps()
+    assert hash(fast) == hash(general)  # frozen: hashable, and equal reasons hash alike
