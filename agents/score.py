@@ -116,7 +116,7 @@ def tune_gc() -> None:
     batches) and few cycles (the worker, a scoring process): collect the youngest generation
     every 50,000 allocations instead of 700, and keep what start-up built (modules, models, the
     app) out of every collection. Measured: 6-8 % of a scoring process, a fifth of the worker's
-    CPU per mention (bench/scoring.py, bench/pipeline.py)."""
+    CPU per mention (bench/scoring_process.py, bench/pipeline.py)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)

@@ -16,10 +16,10 @@ time would):
 ``--dump FILE`` writes every scored record (without ``scored_at``), finding and cluster id as
 JSON lines, to compare two versions of the code (``--compare OLD NEW``).
 
-    .venv/bin/python bench/scoring.py                     # 20,480 mentions, every part
-    .venv/bin/python bench/scoring.py --only tracker --n 40960
-    .venv/bin/python bench/scoring.py --dump /tmp/before.jsonl
-    .venv/bin/python bench/scoring.py --compare /tmp/before.jsonl /tmp/after.jsonl
+    .venv/bin/python bench/scoring_process.py                     # 20,480 mentions, every part
+    .venv/bin/python bench/scoring_process.py --only tracker --n 40960
+    .venv/bin/python bench/scoring_process.py --dump /tmp/before.jsonl
+    .venv/bin/python bench/scoring_process.py --compare /tmp/before.jsonl /tmp/after.jsonl
 """
 
 from __future__ import annotations
