@@ -110,6 +110,5 @@ def test_corpus_score_sums_files():
 
 def test_dev_series_through_the_detector():
     data = REPO.parent / "shared" / "data" / "nab"
-    if not (data / "windows.json").is_file():
-        pytest.skip("no NAB dev series in ../shared/data/nab")
+    assert (data / "windows.json").is_file(), f"the NAB dev series belong in {data} (../shared/data/nab)"
     assert nab.main(["--data", str(data), "--only", "FB", "--no-loo"]) == 0

@@ -23,8 +23,7 @@ def run(capsys, *args: str) -> tuple[int, list[dict], str]:
 
 @pytest.fixture
 def series(tmp_path):
-    if not AAPL.is_file():
-        pytest.skip("no NAB dev series in ../shared/data/nab")
+    assert AAPL.is_file(), f"the NAB dev series belong in {AAPL.parent} (../shared/data/nab)"
     return AAPL
 
 
