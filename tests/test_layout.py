@@ -81,7 +81,8 @@ def test_wheel_ships_sql_and_models_and_no_shadowing_package(wheel):
     top = {n.split("/", 1)[0] for n in names}
     assert top == {*CODE_ROOTS, "truevoice-0.1.0.dist-info"}
     # the package data the code reads
-    for f in ("scoring/slang_ko.tsv", "scoring/lexicon_en.tsv", "streams/sample/mentions.jsonl.gz"):
+    for f in ("scoring/slang_ko.tsv", "scoring/lexicon_en.tsv", "streams/sample/mentions.jsonl.gz",
+              *(f"tables/stopwords/{p.name}" for p in (REPO / "tables" / "stopwords").glob("*.txt"))):
         assert f in names, f
     meta = wheel.read("truevoice-0.1.0.dist-info/METADATA").decode()
     base = [line for line in meta.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line]
