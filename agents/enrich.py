@@ -6,7 +6,6 @@ models see one call per batch.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from typing import Protocol, Sequence
 
@@ -18,8 +17,6 @@ from scoring.bots import explain as explain_bot
 from scoring.credibility import CredibilityRules, combine, is_credible, mention_reasons
 from scoring.privacy import Anonymiser
 
-_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
-_LATIN = re.compile(r"[A-Za-z]")
 
 
 class BatchTextScorer(Protocol):
@@ -30,18 +27,10 @@ class CampaignMatching(Protocol):
     def match(self, text: str, platform: str, posted_at: datetime) -> list[str]: ...
 
 
-def detect_lang(text: str) -> str:
-    hangul = len(_HANGUL.findall(text))
-    latin = len(_LATIN.findall(text))
-    if hangul and hangul * 3 >= latin:
-        return "ko"
-    if latin:
-        return "en"
-    return "und"
-
-
 def detect_langs(texts: Sequence[str]) -> list[str]:
-    """``detect_lang`` of each text, counted for the whole batch in one numpy pass."""
+    """The language of each text: "ko" when it has Hangul (syllables or compatibility jamo) at
+    least a third as often as ASCII letters, else "en" when it has ASCII letters, else "und".
+    Counted for the whole batch in one numpy pass."""
     if not texts:
         return []
     cp = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)
@@ -69,11 +58,11 @@ class MentionEnricher:
         self.matcher = matcher
         self.anonymiser = anonymiser
         self.rules = rules or CredibilityRules.load()
-        # every scored mention is a copy of this one with its values: model_copy(update=...) (here
-        # schemas.records.copy_with, the same for less) sets
-        # the same values, fields and field order (the order of the JSON) as
-        # model_construct(**values), at a fraction of the cost (model_construct walks every field
-        # of the model in Python). The required fields hold placeholders, always replaced.
+        # every scored mention is a copy of this one with its values (schemas.records.copy_with,
+        # what model_copy(update=...) does, for less): the same values, fields and field order
+        # (the order of the JSON) as model_construct(**values), at a fraction of the cost
+        # (model_construct walks every field of the model in Python). The required fields hold
+        # placeholders, always replaced.
         self._blank = ScoredMention.model_construct(**{name: None for name, f in ScoredMention.model_fields.items()
                                                        if f.is_required()})
 

@@ -30,23 +30,18 @@ from scoring.voices import (CADENCE, COORDINATION, REPETITION, VOICE_FACTORS, Vo
 Encoded = tuple[bytes, bytes]
 
 
-def voice_post(m: ScoredMention) -> VoicePost:
-    """What the tracker needs of a scored (already pseudonymised) mention."""
-    return voice_posts([m])[0]
+def _post(event_id: str, author_id: str, posted_at: datetime, created, bands) -> VoicePost:
+    age = (posted_at.date() - created).days if created is not None else None
+    return VoicePost(event_id, author_id, posted_at.timestamp(), age, bands)
 
 
 def voice_posts(mentions: Sequence[ScoredMention]) -> list[VoicePost]:
-    """``voice_post`` of each mention of a batch, fingerprinted at once from the normalised texts
-    the enricher made (the same band hashes as ``fingerprint(m.text)``)."""
+    """What the tracker needs of each scored (already pseudonymised) mention of a batch,
+    fingerprinted at once from the normalised texts the enricher made (the same band hashes as
+    ``fingerprint(m.text)``)."""
     bands = fingerprints([m.text for m in mentions],
                          [m.text_normalised or normalise(m.text) for m in mentions])
-    out = []
-    for m, b in zip(mentions, bands):
-        created = m.author.created_at
-        posted = m.posted_at
-        age = (posted.date() - created).days if created is not None else None
-        out.append(VoicePost(m.event_id, m.author.id, posted.timestamp(), age, b))
-    return out
+    return [_post(m.event_id, m.author.id, m.posted_at, m.author.created_at, b) for m, b in zip(mentions, bands)]
 
 
 def voice_config(rules: CredibilityRules, **limits) -> VoiceConfig:
@@ -95,8 +90,7 @@ def posts_from_rows(rows, *, chunk: int = 2048) -> Iterator[VoicePost]:
     while batch := list(islice(it, chunk)):
         texts = [r[4] for r in batch]
         for (event_id, author_id, posted_at, created, _), bands in zip(batch, fingerprints(texts, normalise_many(texts))):
-            age = (posted_at.date() - created).days if created is not None else None
-            yield VoicePost(event_id, author_id, posted_at.timestamp(), age, bands)
+            yield _post(event_id, author_id, posted_at, created, bands)
 
 
 def rebuild(tracker: VoiceTracker, store, now: datetime, *, full: bool) -> int:

@@ -8,7 +8,7 @@ time would):
 * ``child``: the scoring process's whole batch path, ``agents.score._score_in_child`` (parse,
   validate, anonymise, normalise, the models, the reasons, the records' JSON, the voice posts),
   in batches of ``--batch``;
-* ``fingerprint``: ``scoring.voices`` fingerprinting alone, as ``voice_post`` does it;
+* ``fingerprint``: ``scoring.voices`` fingerprinting alone, as ``agents.voices.voice_posts`` does it;
 * ``tracker``: ``VoiceStage.apply`` (the tracker plus the rewrite of the records that gained a
   reason) on the child's results, batch by batch, with author state in RocksDB
   (``streams.app._voice_stage``) or, with ``--memory``, in a dict.
