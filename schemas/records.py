@@ -291,8 +291,6 @@ def mention_without_controls(data: object) -> Mention:
     try:
         m = _MentionFields.model_validate(data)
     except ValidationError:
-        m = None
-    if m is None:
         return Mention.model_validate(data)
     # the same fields, values and layout: the instances become what Mention would have made
     _setattr(m.author, "__class__", Author)

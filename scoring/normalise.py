@@ -31,7 +31,6 @@ _CRY = re.compile(r"[ㅠㅜ]{3,}")
 _REPEAT1 = re.compile(r"(\D)\1{2,}")
 # a two-character unit repeated 3+ times -> twice (ㅋㅎㅋㅎㅋㅎ -> ㅋㅎㅋㅎ, 너무너무너무 -> 너무너무)
 _REPEAT2 = re.compile(r"(\D\D)\1{2,}")
-_SPACE = re.compile(r"\s+")
 # characters from U+10000 on (emoji, skin tones: see _Dictionary.translated)
 _ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 # variation selectors, zero-width joiners/spaces, skin-tone modifiers
@@ -127,7 +126,7 @@ def first_literal(alternative: str) -> tuple[str, str]:
 
 def alternatives(alternation: str) -> list[str]:
     """The alternatives of ``(?:A|B…)``, or ``[alternation]`` when it is not one group."""
-    if alternation.startswith("(?:") and _closes_at_end(alternation):
+    if alternation.startswith("(?:") and group_end(alternation, 0) == len(alternation):
         return split_alternatives(alternation[3:-1])
     return [alternation]
 
@@ -144,19 +143,21 @@ def guard_behind_first(alternation: str, not_before: str, then: str = "") -> lis
     return out
 
 
-def _closes_at_end(group: str) -> bool:
-    """Whether the "(" opening ``group`` is closed by its last character."""
-    depth, i = 0, 0
-    while i < len(group):
-        c = group[i]
+def group_end(pattern: str, start: int) -> int:
+    """The index just past the ")" that closes the "(" at ``pattern[start]`` (escapes skipped;
+    character classes are not parsed, so none may hold "(" or ")"); ``len(pattern) + 1`` when
+    it is never closed."""
+    depth, i = 0, start
+    while i < len(pattern):
+        c = pattern[i]
         if c == "\\":
             i += 2
             continue
         depth += {"(": 1, ")": -1}.get(c, 0)
-        if depth == 0:
-            return i == len(group) - 1
         i += 1
-    return False
+        if depth == 0:
+            return i
+    return len(pattern) + 1
 
 
 class _Dictionary:

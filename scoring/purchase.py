@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from .normalise import guard_behind_first
+from .normalise import group_end, guard_behind_first
 
 _E = r"(?:^|(?<=[\s\"'(\[.,!?~]))"  # start of an eojeol
 
@@ -61,14 +61,7 @@ def _literal_first(pattern: str) -> str:
       alternative: the character before it is one of ``_BOUNDARY`` (or there is none)."""
     while _E + "(?:" in pattern:
         at = pattern.index(_E + "(?:")
-        body_start = at + len(_E) + 3
-        depth, j = 1, body_start
-        while depth:
-            if pattern[j] == "\\":
-                j += 2
-                continue
-            depth += {"(": 1, ")": -1}.get(pattern[j], 0)
-            j += 1
+        j = group_end(pattern, at + len(_E))
         group = pattern[at + len(_E):j]  # (?:A|B…)
         pattern = pattern[:at] + "(?:" + "|".join(guard_behind_first(group, f"[^{_BOUNDARY[1:-1]}]")) + ")" + pattern[j:]
     return re.sub(r"\\b([A-Za-z])(?![?*+{])", r"\1(?<!\\w\1)", pattern)
