@@ -57,6 +57,7 @@ import re
 import struct
 import time
 from dataclasses import dataclass
+from itertools import islice
 from typing import Callable, Iterable, Iterator, NamedTuple, Protocol, Sequence
 
 import numpy as np
@@ -369,15 +370,10 @@ class VoiceTracker:
     def remember(self, posts: Iterable[VoicePost], *, chunk: int = 4096) -> int:
         """Add posts without findings (a rebuild); posts already known are skipped."""
         n = 0
-        batch: list[VoicePost] = []
-        for p in posts:
-            batch.append(p)
-            if len(batch) >= chunk:
-                self._batch(batch, emit=False)
-                n += len(batch)
-                batch = []
-        self._batch(batch, emit=False)
-        n += len(batch)
+        it = iter(posts)
+        while batch := list(islice(it, chunk)):
+            self._batch(batch, emit=False)
+            n += len(batch)
         self._sweep_some()
         return n
 
@@ -521,11 +517,11 @@ class VoiceTracker:
                     index[b] = entry
                     continue
                 index[b] = {seen[0]: seen[1], minute: found}
-            elif minute not in seen:
-                seen[minute] = found
             else:
+                fresh = minute not in seen
                 seen[minute] = found
-                continue
+                if not fresh:
+                    continue
             if new is None:
                 new = self._minutes.get(minute)
                 if new is None:
