@@ -29,13 +29,11 @@ log = logging.getLogger(__name__)
 
 
 class DeltaApplier:
-    def __init__(self, view: WindowView, watch: SpikeWatch, alerts_topic: Any = None) -> None:
+    def __init__(self, view: WindowView, watch: SpikeWatch) -> None:
         self.view = view
         self.watch = watch
-        self.alerts_topic = alerts_topic
         self.applied = 0
         self.duplicates = 0
-        self.alerts_raised = 0  # alert records published (raises and updates), counted by the publisher
 
     async def apply(self, delta: WindowDelta) -> None:
         """Apply ``delta`` once (a duplicate — same source partition, offset_end not above the
@@ -54,19 +52,17 @@ class DeltaApplier:
 class AlertPublisher(mode.Service):
     """Ticks the watch, merges into incidents, explains and publishes them (see the module)."""
 
-    def __init__(self, watch: SpikeWatch, book: IncidentBook, send: Any, store: Any = None,
-                 applier: DeltaApplier | None = None, tick_seconds: float = 0.5,
+    def __init__(self, watch: SpikeWatch, book: IncidentBook, send: Any, store: Any = None, tick_seconds: float = 0.5,
                  explain_timeout: float = 1.5, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.watch = watch
         self.book = book
         self.send = send  # async (key: bytes, value: bytes) -> None
         self.store = store
-        self.applier = applier
         self.tick_seconds = tick_seconds
         self.explain_timeout = explain_timeout
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="incidents")
-        self.published = 0
+        self.published = 0  # alert records published (raises and updates)
         # published without an explanation: (incident, next try, tries); updated once one comes
         self.unexplained: dict[str, tuple[Incident, float, int]] = {}
         self.latency: list[float] = []  # seconds from an incident's change being seen to its record sent
@@ -100,8 +96,6 @@ class AlertPublisher(mode.Service):
             await self.send(alert.alert_id.encode(), alert.dumps())
             self.book.published(inc)
             self.published += 1
-            if self.applier is not None:
-                self.applier.alerts_raised += 1
             self.latency = (self.latency + [time.monotonic() - seen])[-1000:]
             log.warning("ALERT %s %s", alert.alert_id, alert.message)
             out.append(alert)

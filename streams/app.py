@@ -81,12 +81,12 @@ class TrueVoiceApp:
                                            key_serializer="raw", value_serializer="raw")
         deltas_topic = self.app.topic(Topics.WINDOW_DELTAS, key_type=bytes, value_type=bytes,
                                       key_serializer="raw", value_serializer="raw")
-        self.applier = DeltaApplier(self.view, self.watch, self.alerts_topic)
+        self.applier = DeltaApplier(self.view, self.watch)
 
         async def send_alert(key: bytes, value: bytes) -> None:
             await self.alerts_topic.send(key=key, value=value)
 
-        self.alerts = AlertPublisher(self.watch, self.incidents, send_alert, store, self.applier)
+        self.alerts = AlertPublisher(self.watch, self.incidents, send_alert, store)
         self.app.service(self.alerts)
 
         deadletter_topic = self.app.topic(Topics.DEADLETTER, key_type=bytes, value_type=bytes,

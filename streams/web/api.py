@@ -81,7 +81,7 @@ class WebServer(mode.Service):
                 "window_deltas_duplicate_total": "window deltas skipped: their source offsets were applied already",
                 "records_dead_lettered_by_loops_total": "records a stage could never handle, sent to the dead-letter topic",
                 "clickhouse_refused_total": "records ClickHouse refused (the data's fault), dead-lettered",
-                "alerts_raised_total": "spike alerts raised by this worker",
+                "alerts_raised_total": "alert records published by this worker (incidents raised, updated, resolved)",
                 "loop_failures_total": "batches that failed and were retried",
                 "uptime_seconds": "seconds since the worker started",
                 "ready": "1 when the worker is ready (started, storage taking writes, backlog within bound)",
@@ -136,8 +136,8 @@ class WebServer(mode.Service):
     async def index(self, request: web.Request) -> web.Response:
         return json_response({
             "service": "truevoice",
-            "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=", "/api/alerts?limit=",
-                          "POST /api/mentions", "/api/campaigns", "/api/alerts", "/ws/alerts",
+            "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=",
+                          "POST /api/mentions", "/api/campaigns", "/api/alerts?limit=", "/ws/alerts?recent=",
                           "/api/predictions?campaign=", "POST /api/predictions", "POST /api/outcomes", "/api/accuracy"],
         })
 
@@ -161,7 +161,7 @@ class WebServer(mode.Service):
         g["window_deltas_duplicate_total"].set(self.tv.applier.duplicates)
         g["records_dead_lettered_by_loops_total"].set(sum(loop.dead_lettered for loop in p.loops))
         g["clickhouse_refused_total"].set(p.sink_agent.refused)
-        g["alerts_raised_total"].set(self.tv.applier.alerts_raised)
+        g["alerts_raised_total"].set(self.tv.alerts.published)
         g["loop_failures_total"].set(sum(loop.failures for loop in p.loops))
         g["uptime_seconds"].set(time.time() - p.started_at)
         g["ready"].set(0 if p.problems() else 1)
@@ -257,6 +257,7 @@ class WebServer(mode.Service):
             log.warning("/api/alerts: ClickHouse unavailable (%s); answering from the feed only", exc)
             stored = []
         return json_response({"alerts": latest_alerts(stored + self.feed.recent)[-limit:]})
+
     async def ws_alerts(self, request: web.Request) -> web.WebSocketResponse:
         """Every alert record as it is published; ``?recent=N`` first sends the latest state of the
         N most recent incidents this worker's feed has seen."""
