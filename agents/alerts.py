@@ -6,7 +6,9 @@ table and hands its sums to the spike watch: a dictionary update, nothing more p
 minutes and looks at open ones (``tables.spikes``), the incident book merges detections into
 incidents (``tables.incidents``), and each incident raised or updated is explained from
 ClickHouse in a thread of its own and published on ``alerts.spikes`` keyed by its ``alert_id``.
-Nothing here runs per mention.
+Before its first tick (once the worker's pipeline is ready: campaign limits known, windows
+rebuilt) it takes back the incidents still open in ClickHouse (``restore``), so a restarted worker
+updates and resolves them rather than raising them again. Nothing here runs per mention.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from typing import Any
 
 import mode
 
 from schemas import Alert, WindowDelta
 from tables.combiner import window_key
-from tables.incidents import Explanation, Incident, IncidentBook, explain, to_alert
+from tables.incidents import SEVERITIES, Explanation, Incident, IncidentBook, explain, open_incidents, to_alert
 from tables.spikes import MINUTE, SpikeWatch
 from tables.windows import WindowView
 
@@ -53,7 +56,7 @@ class AlertPublisher(mode.Service):
     """Ticks the watch, merges into incidents, explains and publishes them (see the module)."""
 
     def __init__(self, watch: SpikeWatch, book: IncidentBook, send: Any, store: Any = None, tick_seconds: float = 0.5,
-                 explain_timeout: float = 1.5, **kwargs: Any) -> None:
+                 explain_timeout: float = 1.5, restore_timeout: float = 3.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.watch = watch
         self.book = book
@@ -61,6 +64,8 @@ class AlertPublisher(mode.Service):
         self.store = store
         self.tick_seconds = tick_seconds
         self.explain_timeout = explain_timeout
+        self.restore_timeout = restore_timeout
+        self.ready: asyncio.Event | None = None  # set when the worker's inputs run; the first tick waits for it
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="incidents")
         self.published = 0  # alert records published (raises and updates)
         # published without an explanation: (incident, next try, tries); updated once one comes
@@ -69,6 +74,9 @@ class AlertPublisher(mode.Service):
 
     @mode.Service.task
     async def _ticker(self) -> None:
+        if self.ready is not None:
+            await self.ready.wait()
+        await self.restore()
         while not self.should_stop:
             try:
                 await self.tick()
@@ -77,6 +85,30 @@ class AlertPublisher(mode.Service):
             except Exception:  # noqa: BLE001 - alerts must never stop the worker; the next tick retries
                 log.exception("incident tick failed")
             await self.sleep(self.tick_seconds)
+
+    async def restore(self, now: float | None = None) -> list[Incident]:
+        """The incidents a previous worker left open (records from the book's ``restore_minutes``
+        before ``now`` on), back in the book and their campaigns watched; read in the executor and
+        given up after ``restore_timeout`` (ClickHouse slow or down: a burst still going on is then
+        raised as a new incident)."""
+        if self.store is None:
+            return []
+        now = time.time() if now is None else now
+        since = datetime.fromtimestamp(now - self.book.restore_minutes * MINUTE, timezone.utc)
+        job = asyncio.get_running_loop().run_in_executor(self.executor, open_incidents, self.store, since)
+        try:
+            restored = self.book.restore(await asyncio.wait_for(asyncio.shield(job), self.restore_timeout))
+        except asyncio.TimeoutError:
+            log.warning("open incidents not restored: ClickHouse took over %.1f s", self.restore_timeout)
+            return []
+        except Exception as exc:  # noqa: BLE001 - ClickHouse down or a record unreadable: start without them
+            log.warning("open incidents not restored (%s)", exc)
+            return []
+        for inc in restored:
+            self.watch.follow(inc.campaign_id, now)
+        log.info("restored %d open incident(s) from ClickHouse%s", len(restored),
+                 "".join(f"; {i.alert_id} ({SEVERITIES[i.severity]}, revision {i.revision})" for i in restored))
+        return restored
 
     async def tick(self, now: float | None = None) -> list[Alert]:
         seen = time.monotonic()

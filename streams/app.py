@@ -111,6 +111,7 @@ class TrueVoiceApp:
                 await self.applier.apply(delta)
 
         self.pipeline = Pipeline(self)
+        self.alerts.ready = self.pipeline.ready  # open incidents restored once campaigns and windows are back
         from scoring.privacy import Anonymiser
 
         self.pipeline.sink_agent.anonymiser = Anonymiser(salt)  # the sink's dead letters are scrubbed too

@@ -16,7 +16,9 @@ the terms that are new or over-represented in the incident's minutes against the
 text with Korean and English stop words removed, Korean particles stripped; the stop words are
 data: ``tables/stopwords/``), a few example mentions and the sentiment of both periods.
 ``to_alert`` makes the ``schemas.Alert`` record with its message; ``stored_alerts`` reads the
-latest state of each incident back from ClickHouse (the API after a restart).
+latest state of each incident back from ClickHouse (the API after a restart), ``open_incidents``
+the incidents still open there (``IncidentBook.restore`` takes them back: a restarted worker
+updates and resolves them instead of raising them again).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Incident:
     kinds: set[str] = field(default_factory=set)
     platforms: dict[str, int] = field(default_factory=dict)  # platform -> first minute involved
     totals: dict[int, tuple[int, int, float]] = field(default_factory=dict)  # minute -> count, negative, sentiment sum
+    before: tuple[int, int, float] = (0, 0, 0.0)  # count, negative, sentiment sum of its minutes before a restart
     quiet: int = 0
     status: str = "open"
     revision: int = -1  # the revision last published (-1: not yet)
@@ -55,6 +58,13 @@ class Incident:
 
     def state(self) -> tuple:
         return self.severity, frozenset(self.kinds), frozenset(self.platforms), self.status
+
+    def sums(self) -> tuple[int, int, float]:
+        """Mentions, negative mentions and the sentiment sum of its minutes (over all platforms)."""
+        count, negative, sentiment = self.before
+        for c, n, s in self.totals.values():
+            count, negative, sentiment = count + c, negative + n, sentiment + s
+        return count, negative, sentiment
 
     seen: int = 0  # the newest minute observed for it
     published_at: int = 0  # the newest minute observed when it was last published
@@ -82,11 +92,15 @@ def severity_of(obs: Observation, limits: Thresholds) -> int:
 
 class IncidentBook:
     def __init__(self, thresholds_for: Callable[[str], Thresholds], resolve_minutes: int = 5,
-                 keep_resolved_minutes: int = 60, platform_every_minutes: int = 3) -> None:
+                 keep_resolved_minutes: int = 60, platform_every_minutes: int = 3, restore_minutes: int = 60) -> None:
+        """``restore_minutes``: how recent an open incident's last record must be for a restarted
+        worker to take it back (``restore``). A record is written only when the incident changes,
+        so a burst going on steadily has an old last record: hence well over ``resolve_minutes``."""
         self.thresholds_for = thresholds_for
         self.resolve_minutes = resolve_minutes
         self.keep_resolved = keep_resolved_minutes * MINUTE
         self.platform_every = platform_every_minutes * MINUTE
+        self.restore_minutes = restore_minutes
         self.open: dict[str, Incident] = {}
         self.resolved: dict[str, Incident] = {}  # the campaign's last resolved incident (late detections join nothing)
         self.raised = 0
@@ -109,6 +123,37 @@ class IncidentBook:
         inc.published = inc.state()
         inc.published_at = inc.seen
 
+    def restore(self, alerts: Iterable[Alert]) -> list[Incident]:
+        """Take back the incidents a previous worker left open (``open_incidents``: the latest record
+        of each), as published: later detections of their campaigns update them (same id, next
+        revision) and quiet minutes after their last active one resolve them. A campaign with an
+        open incident here already keeps it; of several stored for one campaign the newest is
+        taken. Returns the incidents restored."""
+        newest: dict[str, Alert] = {}
+        for a in alerts:
+            if a.status == "resolved" or a.campaign_id in self.open:
+                continue
+            known = newest.get(a.campaign_id)
+            if known is None or (a.minute, a.alert_id) > (known.minute, known.alert_id):
+                newest[a.campaign_id] = a
+        out = []
+        for a in newest.values():
+            start = int(a.minute.timestamp())
+            last = int(a.last_minute.timestamp()) if a.last_minute else start
+            kinds = set(a.kinds)
+            peak = Observation(a.campaign_id, ALL, int((a.peak_minute or a.minute).timestamp()), True, a.count, 0, 0.0,
+                               a.baseline_mean, a.expected_low, a.expected_high, a.zscore, a.anomaly_score,
+                               "velocity" in kinds, "negative_sentiment" in kinds)
+            negative = round(a.negative_share * a.mentions)
+            inc = Incident(a.campaign_id, a.alert_id, start, last, a.raised_at, peak, SEVERITIES.index(a.severity),
+                           kinds, {p: start + i for i, p in enumerate(a.platforms)},  # the recorded order
+                           before=(a.mentions, negative, a.sentiment_mean * a.mentions), revision=a.revision,
+                           seen=last, published_at=last)
+            inc.published = inc.state()
+            self.open[a.campaign_id] = inc
+            out.append(inc)
+        return out
+
     def _observe(self, obs: Observation, now: datetime) -> Incident | None:
         c = obs.campaign_id
         inc = self.open.get(c)
@@ -120,8 +165,9 @@ class IncidentBook:
             if done is not None and obs.minute <= done.last_active + self.resolve_minutes * MINUTE:
                 return None  # late news of an incident already resolved
             start = obs.minute
+            raised_at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as ClickHouse keeps it (restore)
             inc = Incident(c, f"{c}:{datetime.fromtimestamp(start, timezone.utc):%Y%m%dT%H%MZ}", start, start,
-                           now, obs)
+                           raised_at, obs)
             self.open[c] = inc
             self.raised += 1
         if inc.status == "resolved":
@@ -309,13 +355,13 @@ def to_alert(inc: Incident, expl: Explanation | None, now: datetime | None = Non
     kind = "negative_sentiment" if "negative_sentiment" in kinds else "velocity"
     platforms = sorted(inc.platforms, key=lambda p: (inc.platforms[p], p))
     platforms += [p for p in expl.platforms if p not in inc.platforms]
-    mentions = expl.mentions or sum(t[0] for t in inc.totals.values())
+    count, negative, sentiment_sum = inc.sums()
+    mentions = expl.mentions or count
     if expl.mentions:
         sentiment, negative_share = expl.sentiment_mean, expl.negative_share
     else:
         n = max(mentions, 1)
-        sentiment = sum(t[2] for t in inc.totals.values()) / n
-        negative_share = sum(t[1] for t in inc.totals.values()) / n
+        sentiment, negative_share = sentiment_sum / n, negative / n
     shift = sentiment - expl.baseline_sentiment
     severity = SEVERITIES[inc.severity]
     scope = "all campaigns" if inc.campaign_id == ALL else f"campaign {inc.campaign_id}"
@@ -349,17 +395,32 @@ _STORED = ("alert_id", "campaign_id", "platform", "kind", "minute", "count", "ba
            "example_texts")
 
 
-def stored_alerts(store: Any, limit: int = 100) -> list[dict]:
-    """The latest revision of the ``limit`` most recently updated incidents, from ClickHouse, as the
-    JSON the topic carries (blocking: run it in a thread)."""
+def _latest(store: Any, where: str = "", params: dict[str, Any] | None = None) -> list[Alert]:
+    """The latest record (highest revision, whatever the merges did) of each incident with a record
+    matching ``where``."""
     res = store.conn.select(
-        f"SELECT {', '.join(_STORED)} FROM {store.database}.alerts "
-        f"ORDER BY alert_id, revision DESC, ingested_at DESC LIMIT 1 BY alert_id")
+        f"SELECT {', '.join(_STORED)} FROM {store.database}.alerts {where} "
+        f"ORDER BY alert_id, revision DESC, ingested_at DESC LIMIT 1 BY alert_id", params)
     out = []
     for row in res.rows:
         d = dict(zip(_STORED, row))
         d["examples"] = [{"event_id": i, "platform": p, "text": t}
                          for i, p, t in zip(d.pop("example_ids"), d.pop("example_platforms"), d.pop("example_texts"))]
-        out.append(Alert.model_validate(d).model_dump(mode="json"))
+        out.append(Alert.model_validate(d))
+    return out
+
+
+def stored_alerts(store: Any, limit: int = 100) -> list[dict]:
+    """The latest revision of the ``limit`` most recently updated incidents, from ClickHouse, as the
+    JSON the topic carries (blocking: run it in a thread)."""
+    out = [a.model_dump(mode="json") for a in _latest(store)]
     out.sort(key=lambda a: a["updated_at"] or a["raised_at"])
     return out[-limit:]
+
+
+def open_incidents(store: Any, since: datetime) -> list[Alert]:
+    """The latest record of each incident not resolved whose last record (its last active minute or
+    its publication) is from ``since`` on, from ClickHouse (blocking: run it in a thread). A later
+    revision is never older than an earlier one, so the latest of the recent records is the latest."""
+    recent = "WHERE greatest(ifNull(last_minute, minute), ifNull(updated_at, raised_at)) >= {since:DateTime64(3)}"
+    return [a for a in _latest(store, recent, {"since": since}) if a.status != "resolved"]

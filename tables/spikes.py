@@ -185,6 +185,13 @@ class SpikeWatch:
             bucket[2] += sums.sentiment_sum
             bucket[3] = now
 
+    def follow(self, campaign_id: str, now: float | None = None) -> None:
+        """Observe ``campaign_id`` over all platforms from ``now``'s minute on even when nothing
+        arrives for it (an incident restored after a restart must see its quiet minutes to resolve)."""
+        now = time.time() if now is None else now
+        if (campaign_id, ALL) not in self.series:
+            self._new.setdefault((campaign_id, ALL), {}).setdefault(int(now) // MINUTE * MINUTE, [0.0, 0.0, 0.0, now])
+
     # -- per tick ----------------------------------------------------------------------------
     def tick(self, now: float | None = None) -> list[Observation]:
         """Feed closed minutes, look at open ones; every alerting observation, plus every observation

@@ -1,19 +1,24 @@
 """Incidents from the real stream detector (tables.spikes.SpikeWatch) and incident book
 (tables.incidents.IncidentBook), fed as the worker feeds them: partial deltas while a minute
-grows, ticks a few times a minute, on a synthetic day."""
+grows, ticks a few times a minute, on a synthetic day. Across a worker restart: the publisher
+(agents.alerts.AlertPublisher) over a real embedded ClickHouse (chdb) holding what it published."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import zlib
 from collections import Counter, defaultdict
+from datetime import datetime, timezone
 
 import pytest
 
-from schemas.records import WindowSums
+from agents.alerts import AlertPublisher
+from schemas.records import Alert, WindowSums
 from scoring.anomaly import VolumeDetector
-from tables.incidents import IncidentBook, log_odds, stem, stopwords, to_alert
-from tables.spikes import ALL, SpikeWatch, Thresholds, _walk
+from tables.clickhouse.store import ClickHouseStore
+from tables.incidents import IncidentBook, log_odds, stem, stopwords, stored_alerts, to_alert
+from tables.spikes import ALL, MINUTE, SpikeWatch, Thresholds, _walk
 
 DAY0 = 1_767_225_600  # 2026-01-01T00:00:00Z
 PLATFORMS = ("twitter", "dcinside", "theqoo", "naver_cafe", "blind", "youtube")
@@ -221,3 +226,150 @@ def test_log_odds_terms_and_korean_stems():
     ranked = log_odds(incident, baseline)
     assert [t for t, _ in ranked[:2]] == ["이물질", "벌레"] and all(z < 0 for t, z in ranked[2:])
     assert [t for t, _ in log_odds(incident, Counter())] == ["라면", "이물질", "벌레", "맛있음"]  # all new
+
+
+# -- across a restart --------------------------------------------------------------------------------
+
+T0 = DAY0 + 6 * 3600
+
+
+@pytest.fixture
+def store(tmp_path):
+    with ClickHouseStore(f"chdb://{tmp_path / 'ch'}", "tv_incidents") as s:
+        s.migrate()
+        yield s
+
+
+class Worker:
+    """One worker's spike watch, incident book and publisher; what it publishes is stored in
+    ClickHouse as the sink stores ``alerts.spikes``."""
+
+    def __init__(self, store: ClickHouseStore) -> None:
+        self.store = store
+        self.watch = SpikeWatch(thresholds, platforms=PLATFORMS)
+        self.book = IncidentBook(thresholds)
+        self.publisher = AlertPublisher(self.watch, self.book, self._send, store)
+        self.sent: list[Alert] = []
+
+    async def _send(self, key: bytes, value: bytes) -> None:
+        alert = Alert.loads(value)
+        assert key == alert.alert_id.encode()
+        self.store.insert_alerts([alert])
+        self.sent.append(alert)
+
+    async def burst(self, campaign: str, platform: str, minute: int, negative: int = 0) -> list[Alert]:
+        """30 mentions of ``campaign`` on ``platform`` in ``minute`` (no history: well over the band)."""
+        self.watch.add(campaign, platform, minute, WindowSums(count=30, negative=negative,
+                                                             sentiment_sum=-0.5 * negative), now=minute + 5)
+        return await self.publisher.tick(minute + 6)
+
+    async def quiet(self, minute: int, minutes: int) -> list[Alert]:
+        """Ticks over ``minutes`` minutes from ``minute`` on in which nothing arrives."""
+        out = []
+        for m in range(minute, minute + minutes * MINUTE, MINUTE):
+            out += await self.publisher.tick(m + 10)
+        return out
+
+    def close(self) -> None:
+        self.publisher.executor.shutdown(wait=True)
+
+
+def restarted(store: ClickHouseStore, body) -> None:
+    """Run ``body(worker)`` (a coroutine function) with a fresh worker on ``store``."""
+    async def run() -> None:
+        worker = Worker(store)
+        try:
+            await body(worker)
+        finally:
+            worker.close()
+    asyncio.run(run())
+
+
+def stored(store: ClickHouseStore, campaign: str) -> list[dict]:
+    return [a for a in stored_alerts(store) if a["campaign_id"] == campaign]
+
+
+def test_an_open_incident_survives_a_restart_and_is_updated_not_raised_again(store):
+    first: list[Alert] = []
+
+    async def before(w: Worker) -> None:
+        first.extend(await w.burst("soup", "blind", T0))
+
+    restarted(store, before)
+    (raised,) = first
+    assert raised.status == "open" and raised.platforms == ["blind"] and raised.kinds == ["velocity"]
+
+    async def after(w: Worker) -> None:
+        restored = await w.publisher.restore(T0 + 2 * MINUTE)
+        assert [i.alert_id for i in restored] == [raised.alert_id]
+        # the burst goes on, now on another platform and negative: one update of the same incident
+        (update,) = await w.burst("soup", "theqoo", T0 + 3 * MINUTE, negative=28)
+        assert update.alert_id == raised.alert_id and update.status == "updated" and update.revision == 1
+        assert update.raised_at == raised.raised_at and update.minute == raised.minute
+        assert update.platforms == ["blind", "theqoo"] and update.kinds == ["negative_sentiment", "velocity"]
+        assert update.message.startswith("[update] ")
+        assert w.book.raised == 0 and w.publisher.published == 1
+
+    restarted(store, after)
+    (latest,) = stored(store, "soup")  # one incident in ClickHouse, at its update
+    assert latest["alert_id"] == raised.alert_id and latest["status"] == "updated" and latest["revision"] == 1
+
+
+def test_a_resolved_incident_is_not_restored(store):
+    first: list[Alert] = []
+
+    async def before(w: Worker) -> None:
+        first.extend(await w.burst("tea", "dcinside", T0))
+        first.extend(await w.quiet(T0 + MINUTE, 8))
+
+    restarted(store, before)
+    assert [a.status for a in first] == ["open", "resolved"] and len({a.alert_id for a in first}) == 1
+
+    async def after(w: Worker) -> None:
+        assert await w.publisher.restore(T0 + 10 * MINUTE) == []
+        assert w.book.open == {}
+        # a burst after the restart is a new incident
+        (new,) = await w.burst("tea", "dcinside", T0 + 30 * MINUTE)
+        assert new.status == "open" and new.revision == 0 and new.alert_id != first[0].alert_id
+
+    restarted(store, after)
+    assert sorted(a["status"] for a in stored(store, "tea")) == ["open", "resolved"]
+
+
+def test_a_restored_incident_that_stays_quiet_resolves_with_its_id(store):
+    first: list[Alert] = []
+
+    async def before(w: Worker) -> None:
+        first.extend(await w.burst("milk", "youtube", T0, negative=25))
+
+    restarted(store, before)
+    (raised,) = first
+
+    async def after(w: Worker) -> None:
+        (restored,) = await w.publisher.restore(T0 + 2 * MINUTE)
+        # nothing more arrives for the campaign: its quiet minutes are observed all the same
+        alerts = await w.quiet(T0 + 2 * MINUTE, 8)
+        assert [(a.alert_id, a.status, a.revision) for a in alerts] == [(raised.alert_id, "resolved", 1)]
+        resolved = alerts[0]
+        assert resolved.message.startswith("[resolved] ") and resolved.platforms == ["youtube"]
+        assert resolved.kinds == raised.kinds and resolved.severity == raised.severity
+        assert w.book.open == {} and w.book.raised == 0
+
+    restarted(store, after)
+    (latest,) = stored(store, "milk")
+    assert latest["alert_id"] == raised.alert_id and latest["status"] == "resolved"
+
+
+def test_an_incident_left_open_long_ago_is_not_restored(store):
+    """An open record older than the book's restore horizon (the worker was down long): a burst now is new."""
+    book = IncidentBook(thresholds)
+    watch = SpikeWatch(thresholds, platforms=PLATFORMS)
+    watch.add("salt", "blind", T0, WindowSums(count=30), now=T0 + 5)
+    (inc,) = book.process(watch.tick(T0 + 6))
+    store.insert_alerts([to_alert(inc, None, now=datetime.fromtimestamp(T0 + 6, timezone.utc))])
+
+    async def after(w: Worker) -> None:
+        assert await w.publisher.restore(T0 + (book.restore_minutes + 1) * MINUTE) == []
+
+    restarted(store, after)
+    assert [a["status"] for a in stored(store, "salt")] == ["open"]
