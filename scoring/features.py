@@ -6,9 +6,10 @@ Substring hashes use a polynomial hash modulo 2**64 computed from one prefix sum
 ``S[i] = sum_{j<=i} a[j] * Q**j`` with ``Q = P**-1 (mod 2**64)``, so the hash of ``a[l..r]``
 is ``(S[r] - S[l-1]) * P**r``; numpy's wrapping uint64 arithmetic does the modulus.
 
-Output: ``ids`` int64 [B, L] (hashes in [0, 2**31)) and ``mask`` float32 [B, L] (1 = real
-feature, 0 = padding). The ONNX graph of each head takes ``ids mod n_buckets``, so heads of
-different sizes share one pass.
+Output: every feature occurrence of the batch as a coordinate, ``rows`` int64 [N] (its text)
+and ``ids`` int64 [N] (its hash, in [0, 2**31)), with no padding: social texts differ in length
+by ten times, and a padded matrix made the models do twice the work. Each head takes
+``ids mod n_buckets`` (``scoring.linear``), so heads of different sizes share one pass.
 """
 
 from __future__ import annotations
@@ -89,10 +90,18 @@ class FeatureConfig:
 
 @dataclass
 class Features:
-    ids: np.ndarray  # int64 [B, L]
-    mask: np.ndarray  # float32 [B, L]
+    """Feature occurrence ``i`` of a batch of ``n_docs`` texts is hash ``ids[i]`` in text
+    ``rows[i]``; a text's occurrences are not contiguous (one family after another)."""
+
+    rows: np.ndarray  # int64 [N]
+    ids: np.ndarray  # int64 [N]
+    n_docs: int
     normalised: list[str] = field(default_factory=list)
     slang: list[list[str]] = field(default_factory=list)
+
+    def of(self, doc: int) -> list[int]:
+        """Text ``doc``'s hashes, sorted (a multiset)."""
+        return sorted(self.ids[self.rows == doc].tolist())
 
 
 class HashingFeaturizer:
@@ -125,11 +134,12 @@ class HashingFeaturizer:
         if cfg.jamo_max:
             if base is None:
                 base = self._from_normalised(norm, slang, cfg.base())
-            jid, jm = self.jamo_features(norm)
-            return Features(np.concatenate([base.ids, jid], 1), np.concatenate([base.mask, jm], 1), norm, slang)
+            jrows, jids = self.jamo_features(norm)
+            return Features(np.concatenate([base.rows, jrows]), np.concatenate([base.ids, jids]), len(norm), norm, slang)
         return self._from_normalised(norm, slang, cfg)
 
     def jamo_features(self, norm: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, ids) of the jamo n-grams."""
         cfg = self.config
         # NFKD never produces U+0000, so the separators of _join stay the only ones
         body = unicodedata.normalize("NFKD", _join(norm, cfg.max_chars))
@@ -139,7 +149,7 @@ class HashingFeaturizer:
             if n < k:
                 continue
             groups.append(self._ngrams(prefix, k, 300 + k))
-        return _pack(groups, len(norm))
+        return _concat(groups)
 
     @staticmethod
     def _ngrams(prefix: tuple, k: int, salt: int) -> tuple[np.ndarray, np.ndarray]:
@@ -220,30 +230,15 @@ class HashingFeaturizer:
                     hh.append(self._hint_hash[h])
             if hd:
                 groups.append((np.asarray(hd, np.int64), np.asarray(hh, np.int64)))
-        ids, mask = _pack(groups, B)
-        return Features(ids, mask, norm, slang)
+        rows, ids = _concat(groups)
+        return Features(rows, ids, B, norm, slang)
 
 
-def _pack(groups: list[tuple[np.ndarray, np.ndarray]], B: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pack each document's features contiguously (groups one after another), so the padded
-    width is the longest document's feature count, not a sum of per-group maxima."""
-    groups = [(d, h) for d, h in groups if len(d)]
+def _concat(groups: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     if not groups:
-        return np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32)
-    counts = np.stack([np.bincount(d, minlength=B) for d, _ in groups])  # [G, B]
-    offsets = np.cumsum(counts, 0) - counts  # where group g starts inside document b
-    totals = counts.sum(0)
-    width = int(totals.max())
-    ids = np.zeros((B, width), np.int64)
-    flat = ids.reshape(-1)  # a view: one flat index per feature instead of (row, column) pairs
-    rows = np.arange(B, dtype=np.int64) * width
-    for g, (d, h) in enumerate(groups):
-        start = np.cumsum(counts[g]) - counts[g]
-        # document b's features of group g (contiguous in d) go to offsets[g][b] + 0, 1, ...
-        flat[(rows + offsets[g] - start)[d] + np.arange(len(d))] = h
-    # every document's features fill its row from 0 without a gap: the mask is a prefix
-    mask = (np.arange(width) < totals[:, None]).astype(np.float32)
-    return ids, mask
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return (np.concatenate([d for d, _ in groups]).astype(np.int64, copy=False),
+            np.concatenate([h for _, h in groups]).astype(np.int64, copy=False))
 
 
 def hash_str(s: str) -> int:

@@ -1,9 +1,12 @@
 """Hashed-linear backend: hashed n-gram features -> one ONNX graph per head.
 
-Graph inputs: ``ids`` int64 [B, L] (31-bit hashes from ``scoring.features``) and ``mask``
-float32 [B, L]. The graph takes ``ids mod n_buckets``, weights every occurrence by the
-bucket's idf, L2-normalises per text (sqrt of the sum of squared occurrence weights),
-sums the per-bucket weight rows and turns the logits into probabilities:
+Graph inputs, one entry per feature occurrence of the batch (no padding): ``buckets`` int64
+[N] (the occurrence's row of the table: its hash mod ``n_buckets``, or a rule category's own
+row after those), ``rows`` int64 [N] (its text) and ``n_docs`` int64 [1]. Row ``f`` of the
+table is ``[idf_f * W_f | idf_f ** 2]`` (a rule category's row: that times its weight), so the
+graph gathers one row per occurrence and sums them per text (``ScatterND``) into
+``s = sum idf W`` and ``ss = sum idf**2``; then logits = ``s / sqrt(ss + 1e-6) + b`` (the
+features L2-normalised as in training, ``onnx/recipes/common.py`` ``weighted``) and:
 
 * ``softmax``: K logits -> K probabilities
 * ``sigmoid``: 1 logit -> [1 - p, p]
@@ -55,26 +58,47 @@ class HashedLinearClassifier:
         self.labels: list[str] = list(self.meta["labels"])
         self.feature_config = FeatureConfig.from_dict(self.meta.get("features"))
         self.featurizer = HashingFeaturizer(self.feature_config)
-        self.session = ort.InferenceSession(
-            str(self.model_dir / self.meta.get("onnx", "model.onnx")),
-            sess_options=session_options(intra_op_threads),
-            providers=providers or default_providers(),
-        )
+        onnx_path = self.model_dir / self.meta.get("onnx", "model.onnx")
+        self.session = ort.InferenceSession(str(onnx_path), sess_options=session_options(intra_op_threads),
+                                            providers=providers or default_providers())
+        inputs = sorted(i.name for i in self.session.get_inputs())
+        self.rules = self.meta.get("rules")  # e.g. "purchase": rule categories as extra features
+        if inputs != sorted(GRAPH_INPUTS) or (self.rules and "rule_rows" not in self.meta):
+            raise ValueError(f"{onnx_path}: graph inputs {inputs}, expected {sorted(GRAPH_INPUTS)} and the rule "
+                             "categories' rows in model.json: an older graph; export it again with its recipe "
+                             "in onnx/recipes")
         self._out = self.session.get_outputs()[0].name
+        self.n_buckets = int(self.meta["n_buckets"])
+        self.rule_rows = {c: self.n_buckets + i for i, c in enumerate(self.meta.get("rule_rows", []))}
 
-        self.rules = self.meta.get("rules")  # e.g. "purchase": rule tokens appended to the shared features
-        self.rule_weight = float(self.meta.get("rule_weight", 1.0))
+    def occurrences(self, feats: Features, normalised: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, buckets): the graph's inputs for ``feats``, rule categories included."""
+        rows, buckets = feats.rows, np.remainder(feats.ids, self.n_buckets)
+        if self.rules:
+            extra = [(i, self.rule_rows[c]) for i, cats in enumerate(
+                         rule_categories(feats.normalised if normalised is None else normalised, self.rules))
+                     for c in cats if c in self.rule_rows]
+            if extra:
+                more = np.asarray(extra, np.int64)
+                rows, buckets = np.concatenate([rows, more[:, 0]]), np.concatenate([buckets, more[:, 1]])
+        return rows, buckets
 
     def predict_features(self, feats: Features, normalised: list[str] | None = None) -> np.ndarray:
-        ids, mask = feats.ids, feats.mask
-        if self.rules:
-            ids, mask = append_rule_tokens(ids, mask, feats.normalised if normalised is None else normalised,
-                                           self.rules, self.rule_weight)
-        return self.session.run([self._out], {"ids": ids, "mask": mask})[0]
+        rows, buckets = self.occurrences(feats, normalised)
+        return self.session.run([self._out], {"buckets": buckets, "rows": rows,
+                                              "n_docs": np.array([feats.n_docs], np.int64)})[0]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         feats = self.featurizer(list(texts))
         return self.predict_features(feats, feats.normalised)
+
+
+def rule_categories(normalised: list[str], rules: str) -> list[list[str]]:
+    if rules != "purchase":
+        raise ValueError(f"unknown rules {rules!r}")
+    from .purchase import rule_categories as purchase_categories
+
+    return [purchase_categories(t) for t in normalised]
 
 
 def rule_token_hash(rules: str, category: str) -> int:
@@ -87,14 +111,11 @@ _RULE_CACHE: dict[tuple[str, str], int] = {}
 
 
 def rule_tokens(normalised: list[str], rules: str) -> list[list[int]]:
-    if rules != "purchase":
-        raise ValueError(f"unknown rules {rules!r}")
-    from .purchase import rule_categories
-
+    """Training side: each text's rule categories as hashed feature ids (``rule_token_hash``)."""
     out = []
-    for t in normalised:
+    for cats in rule_categories(normalised, rules):
         toks = []
-        for c in rule_categories(t):
+        for c in cats:
             key = (rules, c)
             h = _RULE_CACHE.get(key)
             if h is None:
@@ -104,56 +125,45 @@ def rule_tokens(normalised: list[str], rules: str) -> list[list[int]]:
     return out
 
 
-def append_rule_tokens(ids: np.ndarray, mask: np.ndarray, normalised: list[str], rules: str,
-                       weight: float = 1.0):
-    """Rule tokens as extra features; ``weight`` goes into the mask (an occurrence count)."""
-    toks = rule_tokens(normalised, rules)
-    width = max((len(t) for t in toks), default=0)
-    if width == 0:
-        return ids, mask
-    B = len(toks)
-    bi = np.zeros((B, width), np.int64)
-    bm = np.zeros((B, width), np.float32)
-    for i, t in enumerate(toks):
-        bi[i, :len(t)] = t
-        bm[i, :len(t)] = weight
-    return np.concatenate([ids, bi], 1), np.concatenate([mask, bm], 1)
+GRAPH_INPUTS = ("buckets", "rows", "n_docs")
 
 
 def build_onnx(path: Path, weights: np.ndarray, bias: np.ndarray, idf: np.ndarray, head: str,
-               dtype: str = "float32") -> None:
-    """Write the hashed-linear graph (needs the ``onnx`` package: training side only)."""
+               dtype: str = "float32", rule_rows: Sequence[tuple[int, float]] = ()) -> None:
+    """Write the hashed-linear graph (needs the ``onnx`` package: training side only).
+    ``dtype`` is the table's storage type: float16 halves the file, and the graph sums in
+    float32. ``rule_rows``: (bucket, weight) of each rule category, in ``model.json``'s
+    ``rule_rows`` order: the category's column in training, weighted as training weighted it."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     M, K = weights.shape
+    idf64 = idf.astype(np.float64)
+    table = np.concatenate([weights.astype(np.float64) * idf64[:, None], (idf64 ** 2)[:, None]], 1)  # [M, K+1]
+    if rule_rows:
+        table = np.concatenate([table, np.stack([table[b] * w for b, w in rule_rows])])
     np_dt = np.float16 if dtype == "float16" else np.float32
     inits = [
-        numpy_helper.from_array(weights.astype(np_dt), "W"),
-        numpy_helper.from_array(idf.astype(np_dt), "idf"),
+        numpy_helper.from_array(table.astype(np_dt), "table"),
         numpy_helper.from_array(bias.astype(np.float32).reshape(1, K), "b"),
-        numpy_helper.from_array(np.array(M, np.int64), "M"),
         numpy_helper.from_array(np.array([1], np.int64), "ax1"),
+        numpy_helper.from_array(np.array([K + 1], np.int64), "width"),
+        numpy_helper.from_array(np.array([K, 1], np.int64), "split_k1"),
         numpy_helper.from_array(np.array(1e-6, np.float32), "eps"),
     ]
     N = helper.make_node
-    nodes = [N("Mod", ["ids", "M"], ["h"], fmod=0),
-             N("Gather", ["idf", "h"], ["idf_g0"], axis=0),
-             N("Gather", ["W", "h"], ["W_g0"], axis=0)]
-    if dtype == "float16":
-        nodes += [N("Cast", ["idf_g0"], ["idf_g"], to=TensorProto.FLOAT),
-                  N("Cast", ["W_g0"], ["W_g"], to=TensorProto.FLOAT)]
-    else:
-        nodes += [N("Identity", ["idf_g0"], ["idf_g"]), N("Identity", ["W_g0"], ["W_g"])]
+    nodes = [N("Gather", ["table", "buckets"], ["per_occurrence0"], axis=0)]       # [N, K+1]
+    nodes.append(N("Cast", ["per_occurrence0"], ["per_occurrence"], to=TensorProto.FLOAT) if dtype == "float16"
+                 else N("Identity", ["per_occurrence0"], ["per_occurrence"]))
     nodes += [
-        N("Mul", ["idf_g", "mask"], ["w"]),                      # [B, L]
-        N("Mul", ["w", "w"], ["w2"]),
-        N("ReduceSum", ["w2", "ax1"], ["ss"], keepdims=1),       # [B, 1]
+        N("Concat", ["n_docs", "width"], ["sums_shape"], axis=0),
+        N("ConstantOfShape", ["sums_shape"], ["zeros"],
+          value=helper.make_tensor("zero", TensorProto.FLOAT, [1], [0.0])),
+        N("Unsqueeze", ["rows", "ax1"], ["row_index"]),                              # [N, 1]
+        N("ScatterND", ["zeros", "row_index", "per_occurrence"], ["sums"], reduction="add"),  # [B, K+1]
+        N("Split", ["sums", "split_k1"], ["s", "ss"], axis=1),
         N("Add", ["ss", "eps"], ["ss_e"]),
         N("Sqrt", ["ss_e"], ["norm"]),
-        N("Unsqueeze", ["w", "ax1"], ["w3"]),                    # [B, 1, L]
-        N("MatMul", ["w3", "W_g"], ["s3"]),                      # [B, 1, K]
-        N("Squeeze", ["s3", "ax1"], ["s"]),                      # [B, K]
         N("Div", ["s", "norm"], ["sn"]),
         N("Add", ["sn", "b"], ["logits"]),
     ]
@@ -175,11 +185,13 @@ def build_onnx(path: Path, weights: np.ndarray, bias: np.ndarray, idf: np.ndarra
         raise ValueError(head)
     g = helper.make_graph(
         nodes, "hashed_linear",
-        [helper.make_tensor_value_info("ids", TensorProto.INT64, ["B", "L"]),
-         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["B", "L"])],
+        [helper.make_tensor_value_info("buckets", TensorProto.INT64, ["N"]),
+         helper.make_tensor_value_info("rows", TensorProto.INT64, ["N"]),
+         helper.make_tensor_value_info("n_docs", TensorProto.INT64, [1])],
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["B", None])],
         initializer=inits)
-    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], producer_name="truevoice")
+    # opset 18: ScatterND's reduction
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)], producer_name="truevoice")
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, str(path))

@@ -87,35 +87,7 @@ class TextScorer:
     def probabilities(self, texts: Sequence[str]) -> tuple[dict[str, np.ndarray], list[str], list[list[str]]]:
         norm = normalise_many(texts)
         slang = [slang_terms(t, already_normalised=True) for t in norm]
-        groups = self._length_groups(norm)
-        if len(groups) == 1:
-            return self._probabilities(norm, slang), norm, slang
-        parts = [(idx, self._probabilities([norm[i] for i in idx], [slang[i] for i in idx])) for idx in groups]
-        out: dict[str, np.ndarray] = {}
-        for name in self.heads:
-            first = parts[0][1][name]
-            arr = np.empty((len(norm),) + first.shape[1:], dtype=first.dtype)
-            for idx, p in parts:
-                arr[idx] = p[name]
-            out[name] = arr
-        return out, norm, slang
-
-    @staticmethod
-    def _length_groups(norm: list[str], min_group: int = 64, spread: float = 1.25) -> list[np.ndarray]:
-        """Texts grouped by length, each group's longest at most ``spread`` times its shortest
-        (groups of at least ``min_group``, but the longest texts, e.g. an article among posts): the models see a matrix padded to its longest text,
-        and padding a social batch to its longest text doubled their work. Scores do not depend
-        on the grouping beyond float32 rounding (about 1e-7)."""
-        lens = np.fromiter((len(t) for t in norm), dtype=np.int64, count=len(norm)) + 8
-        if len(norm) < 2 * min_group or lens.max() <= spread * lens.min():
-            return [np.arange(len(norm))]
-        order = np.argsort(lens, kind="stable")
-        groups, start = [], 0
-        for i in range(1, len(order) + 1):
-            if i == len(order) or (lens[order[i]] > spread * lens[order[start]] and i - start >= min_group):
-                groups.append(order[start:i])
-                start = i
-        return groups
+        return self._probabilities(norm, slang), norm, slang
 
     def _probabilities(self, norm: list[str], slang: list[list[str]]) -> dict[str, np.ndarray]:
         # configurations that only add the jamo family reuse their base configuration's pass

@@ -63,16 +63,16 @@ def test_featurizer_matches_scalar_hash():
 
     f = HashingFeaturizer(FeatureConfig(slang_hints=False))
     ft = f(["ab cd", "존맛"])
-    assert ft.ids.shape == ft.mask.shape
-    row0 = set(ft.ids[0][ft.mask[0] > 0].tolist())
+    assert ft.ids.shape == ft.rows.shape and ft.n_docs == 2
+    row0 = set(ft.of(0))
     # char 2-gram "ab", char 5-gram " ab c", word 1-gram "cd", word 2-gram "ab cd"
     for s, salt in ((("ab"), 2), (" ab c", 5), ("cd", 101), ("ab cd", 102)):
         assert int(_mix(np.array([hash_str(s)], np.uint64), salt)[0]) in row0
     # " ab cd " has 7 chars: 7+6+5+4+3 char n-grams, 2 words, 1 word bigram
-    assert int(ft.mask[0].sum()) == 25 + 2 + 1
+    assert len(ft.of(0)) == 25 + 2 + 1
     # a word bigram never spans two texts of a batch
     ab = int(_mix(np.array([hash_str("cd 존맛")], np.uint64), 102)[0])
-    assert ab not in set(ft.ids[ft.mask > 0].tolist())
+    assert ab not in set(ft.ids.tolist())
 
 
 # --- TextScorer over the shipped models -------------------------------------------------------
@@ -194,11 +194,10 @@ def test_long_texts_and_big_batches(scorer):
     assert res[0].sentiment > 0 > res[80].sentiment
 
 
-def test_uneven_lengths_are_grouped_without_changing_scores(scorer):
+def test_uneven_lengths_score_as_they_do_alone(scorer):
     short = ["좋아요", "별로", "ㅋㅋ 존잼", "어디서 사요?"] * 20
     article = "오늘 발표된 신제품은 가격이 저렴하고 성능도 좋아서 많은 관심을 받고 있다. " * 20
     batch = short + [article] + short
-    assert len(scorer._length_groups([normalise(t) for t in batch])) > 1  # the grouped path runs
     together = scorer.score(batch)
     for t, r in zip(batch, together):
         alone = scorer.score([t])[0]
@@ -217,15 +216,15 @@ def test_jamo_features_extend_the_shared_pass():
     texts = ["잼 ㅋㅋ", "재미없다"]
     b = HashingFeaturizer(base_cfg)(texts)
     j = HashingFeaturizer(cfg)(texts)
-    w = b.ids.shape[1]
-    assert np.array_equal(j.ids[:, :w], b.ids) and np.array_equal(j.mask[:, :w], b.mask)
+    w = len(b.ids)
+    assert np.array_equal(j.ids[:w], b.ids) and np.array_equal(j.rows[:w], b.rows) and len(j.ids) > w
     # reusing a precomputed base pass gives the same features
     j2 = HashingFeaturizer(cfg).from_normalised(b.normalised, b.slang, b)
-    assert np.array_equal(j2.ids, j.ids) and np.array_equal(j2.mask, j.mask)
+    assert np.array_equal(j2.ids, j.ids) and np.array_equal(j2.rows, j.rows)
     # 잼 and 재미 share the jamo 3-gram " ㅈㅐ" (space, choseong ㅈ, jungseong ㅐ)
     h = int(_mix(np.array([hash_str(" \u110c\u1162")], np.uint64), 303)[0])
     for row in range(2):
-        assert h in set(j.ids[row][j.mask[row] > 0].tolist())
+        assert h in set(j.of(row))
 
 
 # --- hostile input: nothing a text holds may leak into its neighbours in a batch ----------------
@@ -239,7 +238,7 @@ HOSTILE = [
 
 
 def _rows(features):
-    return [sorted(features.ids[i][features.mask[i] > 0].tolist()) for i in range(features.ids.shape[0])]
+    return [features.of(i) for i in range(features.n_docs)]
 
 
 @pytest.mark.parametrize("cfg", [FeatureConfig(), FeatureConfig(en_lexicon=True, edge_words=True),
@@ -249,7 +248,7 @@ def test_featurizer_batch_equals_one_by_one_on_hostile_texts(cfg):
     texts = HOSTILE + ["평범한 문장 " + str(i) for i in range(5)]
     for normalised in (False, True):  # raw normalised texts may still hold a NUL
         batch = f(texts, normalised=normalised)
-        assert batch.ids.shape[0] == len(texts)
+        assert batch.n_docs == len(texts) and set(batch.rows.tolist()) <= set(range(len(texts)))
         rows = _rows(batch)
         for i, t in enumerate(texts):
             assert rows[i] == _rows(f([t], normalised=normalised))[0], repr(t[:20])
@@ -321,25 +320,9 @@ def test_normalise_many_is_normalise_of_each_text():
 
 
 def _reference_features(fz: HashingFeaturizer, norm: list[str], slang: list[list[str]]):
-    """The featurizer as it was before its slice-based n-grams and flat packing (the general
-    path, index arrays): the fast path must give the same ids and mask, bit for bit."""
+    """The featurizer as it was before its slice-based n-grams (the general path, index arrays):
+    the fast path must give the same rows and ids, bit for bit and in the same order."""
     import scoring.features as F
-
-    def pack(groups, B):
-        groups = [(d, h) for d, h in groups if len(d)]
-        if not groups:
-            return np.zeros((B, 1), np.int64), np.zeros((B, 1), np.float32)
-        counts = np.stack([np.bincount(d, minlength=B) for d, _ in groups])
-        offsets = np.cumsum(counts, 0) - counts
-        width = int(counts.sum(0).max())
-        ids = np.zeros((B, width), np.int64)
-        mask = np.zeros((B, width), np.float32)
-        for g, (d, h) in enumerate(groups):
-            start = np.cumsum(counts[g]) - counts[g]
-            pos = offsets[g][d] + (np.arange(len(d)) - start[d])
-            ids[d, pos] = h
-            mask[d, pos] = 1.0
-        return ids, mask
 
     def ngrams(body, k_range, salt0):
         a, n, sep_cum, doc_of, sub_hash = fz._prefix(body)
@@ -359,15 +342,16 @@ def _reference_features(fz: HashingFeaturizer, norm: list[str], slang: list[list
 
     groups = ngrams(F._join(norm, cfg.max_chars), range(base_cfg.char_min, base_cfg.char_max + 1), 0)
     # the word / edge / hint families are unchanged code: taken from the featurizer itself
-    with mock.patch.object(F, "_pack", lambda g, B: (g, B)):
-        all_groups = HashingFeaturizer(base_cfg)._from_normalised(norm, slang, base_cfg).ids
+    with mock.patch.object(F, "_concat", lambda g: (g, None)):
+        all_groups = HashingFeaturizer(base_cfg)._from_normalised(norm, slang, base_cfg).rows
     groups += all_groups[len(groups):]  # the families after the character n-grams
-    ids, mask = pack(groups, len(norm))
     if cfg.jamo_max:
         body = unicodedata.normalize("NFKD", F._join(norm, cfg.max_chars))
-        jid, jm = pack(ngrams(body, range(max(cfg.jamo_min, 1), cfg.jamo_max + 1), 300), len(norm))
-        ids, mask = np.concatenate([ids, jid], 1), np.concatenate([mask, jm], 1)
-    return ids, mask
+        groups += ngrams(body, range(max(cfg.jamo_min, 1), cfg.jamo_max + 1), 300)
+    groups = [(d, h) for d, h in groups if len(d)]
+    if not groups:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate([d for d, _ in groups]), np.concatenate([h for _, h in groups])
 
 
 @pytest.mark.parametrize("cfg", [FeatureConfig(), FeatureConfig(jamo_min=1, jamo_max=6, en_lexicon=True),
@@ -381,10 +365,77 @@ def test_fast_featurizer_equals_the_index_array_version(cfg):
     slang = [slang_terms(t, already_normalised=True) for t in norm]
     fz = HashingFeaturizer(cfg)
     got = fz.from_normalised(norm, slang)
-    ids, mask = _reference_features(fz, norm, slang)
-    assert got.ids.shape == ids.shape and got.mask.dtype == mask.dtype == np.float32
-    assert np.array_equal(got.ids, ids) and np.array_equal(got.mask, mask)
+    rows, ids = _reference_features(fz, norm, slang)
+    assert got.ids.dtype == got.rows.dtype == np.int64 and len(got.ids) > 0
+    assert np.array_equal(got.rows, rows) and np.array_equal(got.ids, ids)
     for one in (["a"], [""], ["ab"]):  # a batch shorter than the n-grams
         got = fz.from_normalised(one, [[]])
-        ids, mask = _reference_features(fz, one, [[]])
-        assert np.array_equal(got.ids, ids) and np.array_equal(got.mask, mask)
+        rows, ids = _reference_features(fz, one, [[]])
+        assert np.array_equal(got.rows, rows) and np.array_equal(got.ids, ids)
+
+
+# --- the hashed-linear graph ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def recipes():
+    """onnx/recipes/common.py: the training side's feature matrix and weighting."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("recipes_common", DEFAULT_MODEL_ROOT / "recipes" / "common.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("head,K,dtype,rules", [("softmax", 4, "float32", None), ("sigmoid", 1, "float32", "purchase"),
+                                                ("hier3", 2, "float16", None)])
+def test_serving_graph_computes_what_training_fitted(tmp_path, recipes, head, K, dtype, rules):
+    """The exported graph's logits are the training matrix (counts, idf, L2 norm, rule tokens at
+    their weight: ``weighted(count_matrix_rules(...))``) times W plus b, text by text."""
+    from scoring.linear import HashedLinearClassifier
+
+    rng = np.random.default_rng(7)
+    M = 97
+    W, b = rng.normal(size=(M, K)).astype(np.float32), rng.normal(size=K).astype(np.float32)
+    texts = [normalise(t) for t in ["어디서 사요? 링크 주세요 링크", "", "좋아요 좋아요 좋아요 ㅋㅋㅋㅋ",
+                                    "where can I buy it, price?", "환불 반품 불매"]]
+    cfg = FeatureConfig()
+    X = recipes.count_matrix_rules(texts, M, cfg, rules, 10.0)
+    idf = recipes.idf_from(X)
+    meta = {"format": "hashed-linear", "labels": [str(i) for i in range({"softmax": K, "sigmoid": 2, "hier3": 3}[head])],
+            "features": cfg.to_dict(), "rules": rules, "rule_weight": 10.0}
+    recipes.export_head(tmp_path, W, b, idf, head, meta, dtype=dtype)
+    if rules:
+        assert (X.toarray() == 10).any() or (X.toarray() > 10).any()  # rule tokens are in the training matrix
+    logits = np.asarray(recipes.weighted(X, idf) @ W) + b
+    if head == "softmax":
+        want = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    elif head == "sigmoid":
+        p = 1 / (1 + np.exp(-logits[:, 0]))
+        want = np.stack([1 - p, p], 1)
+    else:
+        pp, pn = 1 / (1 + np.exp(-logits[:, 0])), 1 / (1 + np.exp(-logits[:, 1]))
+        want = np.stack([(1 - pn) * (1 - pp), pn, (1 - pn) * pp], 1)
+    clf = HashedLinearClassifier(tmp_path, ["CPUExecutionProvider"])
+    got = clf.predict_proba(texts)
+    assert got.shape == want.shape
+    np.testing.assert_allclose(got, want, atol=2e-3 if dtype == "float16" else 1e-5)
+    assert clf.predict_proba([]).shape[0] == 0  # an empty batch is an empty answer, not an error
+
+
+def test_a_padded_graph_from_an_older_export_is_refused_with_the_fix(tmp_path):
+    import onnx
+    from onnx import TensorProto, helper
+
+    from scoring.linear import HashedLinearClassifier
+
+    g = helper.make_graph([helper.make_node("Identity", ["mask"], ["probs"])], "old",
+                          [helper.make_tensor_value_info("ids", TensorProto.INT64, ["B", "L"]),
+                           helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["B", "L"])],
+                          [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["B", "L"])])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "model.onnx"))
+    (tmp_path / "model.json").write_text(json.dumps({"format": "hashed-linear", "labels": ["a", "b"]}))
+    with pytest.raises(ValueError, match="an older graph; export it again with its recipe"):
+        HashedLinearClassifier(tmp_path, ["CPUExecutionProvider"])

@@ -39,9 +39,8 @@ def count_matrix(norm_texts: list[str], n_buckets: int, cfg: FeatureConfig, batc
         chunk = norm_texts[i:i + batch]
         sl = [slang_terms(t, already_normalised=True) for t in chunk] if cfg.slang_hints else [[] for _ in chunk]
         ft = f.from_normalised(chunk, sl)
-        r, c = np.nonzero(ft.mask)
-        rows.append(r + i)
-        cols.append(ft.ids[r, c] % n_buckets)
+        rows.append(ft.rows + i)
+        cols.append(ft.ids % n_buckets)
     r = np.concatenate(rows)
     c = np.concatenate(cols)
     X = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=(len(norm_texts), n_buckets))
@@ -113,7 +112,15 @@ def export_head(out_dir: Path, W, b, idf, head: str, meta: dict, dtype: str = "f
 
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "model.onnx"
-    build_onnx(path, W, b, idf, head, dtype=dtype)
+    rule_rows = []
+    if meta.get("rules"):  # each rule category gets its own row, weighted as in count_matrix_rules
+        from scoring.linear import rule_token_hash
+        from scoring.purchase import CATEGORIES
+
+        meta["rule_rows"] = list(CATEGORIES)
+        rule_rows = [(rule_token_hash(meta["rules"], c) % W.shape[0], float(meta.get("rule_weight", 1.0)))
+                     for c in CATEGORIES]
+    build_onnx(path, W, b, idf, head, dtype=dtype, rule_rows=rule_rows)
     meta.setdefault("onnx", "model.onnx")  # updated in place: the caller adds metrics later
     meta["n_buckets"] = int(W.shape[0])
     meta["head"] = head
