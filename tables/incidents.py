@@ -285,9 +285,13 @@ def explain(store: Any, campaign_id: str, start: int, end: int, *, negative: boo
     if campaign_id != ALL:
         where += " AND has(campaigns, {c:String})"
     conn = store.conn
+    # each post once although a re-delivered copy may wait for its merge (cheaper than FINAL here:
+    # the table is ordered by platform and event id, not time)
+    once = "LIMIT 1 BY event_id"
     stats = conn.select(
         f"SELECT posted_at >= {{s:DateTime64(3)}} AS inc, platform, count(), sum(sentiment), "
-        f"countIf(sentiment_label = 'negative') FROM {db}.mentions WHERE {where} GROUP BY inc, platform", params).rows
+        f"countIf(sentiment_label = 'negative') FROM (SELECT posted_at, platform, sentiment, sentiment_label "
+        f"FROM {db}.mentions WHERE {where} {once}) GROUP BY inc, platform", params).rows
     by: dict[bool, list] = {}
     per_platform: dict[str, list[int]] = {}
     for inc, platform, n, sent, neg in stats:
@@ -309,10 +313,10 @@ def explain(store: Any, campaign_id: str, start: int, end: int, *, negative: boo
         f"SELECT inc, tok, count() FROM ("
         f"  SELECT inc, arrayJoin(arrayDistinct(splitByRegexp({{tokens:String}}, lower(text_normalised)))) AS tok FROM ("
         f"    (SELECT 1 AS inc, text_normalised FROM {db}.mentions WHERE {where} AND posted_at >= {{s:DateTime64(3)}} "
-        f"     LIMIT {int(sample_rows)})"
+        f"     {once} LIMIT {int(sample_rows)})"
         f"    UNION ALL"
         f"    (SELECT 0 AS inc, text_normalised FROM {db}.mentions WHERE {where} AND posted_at < {{s:DateTime64(3)}} "
-        f"     LIMIT {int(sample_rows)})))"
+        f"     {once} LIMIT {int(sample_rows)})))"
         f" WHERE lengthUTF8(tok) >= 2 GROUP BY inc, tok", params).rows
     stop = stopwords()
     counts: tuple[dict[str, int], dict[str, int]] = ({}, {})

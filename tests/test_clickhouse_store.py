@@ -622,3 +622,17 @@ def test_ping_and_close(url):
     assert s.ping() is True
     s.close()
     s.close()  # twice is harmless
+
+
+def test_an_incident_explanation_counts_each_post_once(loaded, mentions):
+    """The explanation reads before the replays are merged away: a re-delivered post is one post."""
+    from tables.incidents import explain
+
+    start = minute_of(BASE) + 30 * 60
+    end = start + 20 * 60
+    inside = [m for m in mentions if start <= m.posted_at.timestamp() < end and "c1" in m.campaigns]
+    assert loaded.conn.select(f"SELECT count() > uniqExact(event_id) FROM {loaded.database}.mentions").rows[0][0]
+    out = explain(loaded, "c1", start, end)
+    assert out.mentions == len(inside) > 0
+    assert out.negative_share == pytest.approx(sum(m.sentiment_label == "negative" for m in inside) / len(inside))
+    assert out.sentiment_mean == pytest.approx(sum(m.sentiment for m in inside) / len(inside), abs=1e-6)
