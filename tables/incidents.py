@@ -92,13 +92,12 @@ def severity_of(obs: Observation, limits: Thresholds) -> int:
 
 class IncidentBook:
     def __init__(self, thresholds_for: Callable[[str], Thresholds], resolve_minutes: int = 5,
-                 keep_resolved_minutes: int = 60, platform_every_minutes: int = 3, restore_minutes: int = 60) -> None:
+                 platform_every_minutes: int = 3, restore_minutes: int = 60) -> None:
         """``restore_minutes``: how recent an open incident's last record must be for a restarted
         worker to take it back (``restore``). A record is written only when the incident changes,
         so a burst going on steadily has an old last record: hence well over ``resolve_minutes``."""
         self.thresholds_for = thresholds_for
         self.resolve_minutes = resolve_minutes
-        self.keep_resolved = keep_resolved_minutes * MINUTE
         self.platform_every = platform_every_minutes * MINUTE
         self.restore_minutes = restore_minutes
         self.open: dict[str, Incident] = {}
