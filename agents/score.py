@@ -17,11 +17,12 @@ import itertools
 import logging
 import multiprocessing
 import signal
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from aiokafka import AIOKafkaProducer, ConsumerRecord
 
@@ -207,6 +208,9 @@ class ScoreAgent:
         self.voices = voices
         self.scored = 0
         self.dead_lettered = 0
+        # seconds each batch spent in the scoring pool (waiting for a process, then scored), once
+        # per batch: set by whoever exports metrics (a histogram's observe)
+        self.observe_batch: Callable[[float], None] | None = None
         self._tickets = itertools.count()
         self._next = 0  # the ticket whose turn it is at the tracker
         self._finished: set[int] = set()
@@ -217,7 +221,10 @@ class ScoreAgent:
         values = [r.value for r in records]
         metas = [(r.topic, r.partition, r.offset, r.timestamp) for r in records]
         try:
+            started = time.perf_counter()
             scored, letters, posts = await self.pool.score(values, metas)
+            if self.observe_batch is not None:
+                self.observe_batch(time.perf_counter() - started)
             if self.voices is not None:
                 async with self._turn:
                     await self._turn.wait_for(lambda: self._next == ticket)

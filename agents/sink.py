@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -172,6 +173,11 @@ class SinkAgent:
         self.rows = 0
         self.refused = 0  # records ClickHouse refused (data's fault), dead-lettered
         self.anonymiser: Any = None  # set by whoever owns the deployment's salt (dead letters' raw)
+        # set by whoever exports metrics (a histogram's observe), called once per batch: the
+        # seconds an insert of a batch took (every try), and once a batch is stored, the seconds
+        # since the oldest of its mentions.scored records was produced (its Kafka timestamp)
+        self.observe_insert: Callable[[float], None] | None = None
+        self.observe_lag: Callable[[float], None] | None = None
 
     def decode(self, records: Sequence[ConsumerRecord]) -> SinkBatch:
         return decode_batch(records, self.anonymiser)
@@ -182,7 +188,20 @@ class SinkAgent:
         Retriable failures (StorageUnavailableError) propagate: the caller retries this stage
         alone (inserting again is harmless, ReplacingMergeTree keeps each event once).
         """
-        return await asyncio.get_running_loop().run_in_executor(self.executor, self._store, batch)
+        refused = await asyncio.get_running_loop().run_in_executor(self.executor, self._timed_store, batch)
+        if self.observe_lag is not None and batch.scored_records:
+            oldest = min(r.timestamp for r in batch.scored_records)
+            if oldest > 0:
+                self.observe_lag(max(time.time() - oldest / 1000, 0.0))
+        return refused
+
+    def _timed_store(self, batch: SinkBatch) -> list[DeadLetter]:
+        started = time.perf_counter()
+        try:
+            return self._store(batch)
+        finally:
+            if self.observe_insert is not None:
+                self.observe_insert(time.perf_counter() - started)
 
     def _store(self, batch: SinkBatch) -> list[DeadLetter]:
         refused: list[DeadLetter] = []

@@ -25,6 +25,7 @@ from agents.sink import SINK_TOPICS, SinkAgent, dead_letter_records, send_dead_l
 from agents.window import WindowCombinerAgent, send_deltas
 from schemas import Campaign, Topics, WindowDelta, WindowSums
 from streams.kafka.backlog import BacklogGauge, BacklogLimit
+from streams.metrics import Metrics
 from streams.settings import Settings
 from streams.web.api import WebServer
 from tables.combiner import window_key
@@ -110,6 +111,7 @@ class TrueVoiceApp:
                     continue
                 await self.applier.apply(delta)
 
+        self.metrics = Metrics()  # the stages' histograms; the API adds what it reads at scrape time
         self.pipeline = Pipeline(self)
         self.alerts.ready = self.pipeline.ready  # open incidents restored once campaigns and windows are back
         from scoring.privacy import Anonymiser
@@ -162,6 +164,8 @@ class Pipeline(mode.Service):
         self.score_agent: ScoreAgent | None = None
         self.combiner: WindowCombinerAgent | None = None
         self.sink_agent = SinkAgent(tv.store, self.store_executor)
+        self.sink_agent.observe_insert = tv.metrics.insert_seconds.observe
+        self.sink_agent.observe_lag = tv.metrics.stored_lag_seconds.observe
         self.started_at = time.time()
         self._tasks: list[asyncio.Task] = []
         self.ready = asyncio.Event()
@@ -184,6 +188,7 @@ class Pipeline(mode.Service):
             await self._rebuild_voices()
         await self.tv.scoring.start()
         self.score_agent = ScoreAgent(self.producer, self.tv.scoring, self.tv.voices)
+        self.score_agent.observe_batch = self.tv.metrics.scoring_seconds.observe
         self.combiner = WindowCombinerAgent(self.producer)
         self.loops = [
             ConsumerLoop("score", bootstrap, [Topics.RAW], f"{s.app_id}.score", self.score_agent.handle,

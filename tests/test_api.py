@@ -135,12 +135,71 @@ def test_a_burst_reaches_websocket_clients_as_an_alert(api):
 
 
 def test_health_ready_metrics(api):
-    import urllib.request
-
     assert api.get("/health") == {"status": "ok"}
     assert api.get("/ready") == {"ready": True, "problems": []}
-    text = urllib.request.urlopen(api.url + "/metrics", timeout=30).read().decode()
-    assert "truevoice_mentions_scored_total" in text and "truevoice_clickhouse_rows_total" in text
+    before = _scrape(api)
+    counters = ["truevoice_mentions_scored", "truevoice_mentions_deadlettered", "truevoice_clickhouse_rows",
+                "truevoice_clickhouse_refused", "truevoice_window_deltas_applied", "truevoice_window_deltas_duplicate",
+                "truevoice_records_dead_lettered_by_loops", "truevoice_loop_failures", "truevoice_alerts_raised",
+                "truevoice_predictions_made", "truevoice_http_requests"]
+    histograms = ["truevoice_http_request_duration_seconds", "truevoice_scoring_batch_seconds",
+                  "truevoice_clickhouse_insert_seconds", "truevoice_end_to_end_lag_seconds"]
+    gauges = ["truevoice_uptime_seconds", "truevoice_ready", "truevoice_backlog_records",
+              "truevoice_backlog_capacity_per_second", "truevoice_analyst_queries_running",
+              "truevoice_websocket_clients", "truevoice_consumer_lag_records"]
+    assert {name: before[name].type for name in counters + histograms + gauges} == {
+        **{name: "counter" for name in counters}, **{name: "histogram" for name in histograms},
+        **{name: "gauge" for name in gauges}}
+    assert before["truevoice_ready"].samples[0].value == 1
+    assert {(s.labels["group"], s.labels["topic"]) for s in before["truevoice_consumer_lag_records"].samples} >= {
+        ("truevoice.score", "mentions.raw"), ("truevoice.sink", "mentions.scored")}
+
+    mentions = make_mentions(25, seed=61, prefix="metr")
+    assert api.post("/api/mentions", mentions)[0] == 202
+    wait_until(lambda: api.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'metr-%'") == 25, 60, "rows")
+    grown = {"truevoice_mentions_scored": 25, "truevoice_clickhouse_rows": 25, "truevoice_window_deltas_applied": 1}
+
+    def counted() -> dict | None:
+        m = _scrape(api)
+        return m if all(_value(m, name, "_total") >= _value(before, name, "_total") + n for name, n in grown.items()) \
+            else None
+
+    after = wait_until(counted, 30, "the mentions counted")
+    # a request is counted by its route template, method and status
+    ingest = {"route": "/api/mentions", "method": "POST", "status": "202"}
+    assert _value(after, "truevoice_http_requests", "_total", ingest) >= \
+        _value(before, "truevoice_http_requests", "_total", ingest) + 1
+    for name, labels in [("truevoice_scoring_batch_seconds", {}), ("truevoice_clickhouse_insert_seconds", {}),
+                         ("truevoice_end_to_end_lag_seconds", {}),
+                         ("truevoice_http_request_duration_seconds",
+                          {"route": "/api/mentions", "method": "POST", "status_class": "2xx"})]:
+        buckets = [s for s in after[name].samples if s.name == name + "_bucket"
+                   and labels.items() <= s.labels.items()]
+        assert len(buckets) >= 10 and buckets[-1].labels["le"] == "+Inf", name
+        count = _value(after, name, "_count", labels)
+        assert buckets[-1].value == count > _value(before, name, "_count", labels), name
+        assert _value(after, name, "_sum", labels) > 0, name
+    # the same names as before counters were typed: what dashboards and the other tests read
+    flat = api.metrics()
+    assert flat["truevoice_mentions_scored_total"] >= 25 and flat["truevoice_clickhouse_rows_total"] >= 25
+
+
+def _scrape(api) -> dict:
+    """/metrics parsed by prometheus_client: {family name: Metric} (a counter's family has no _total)."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(api.url + "/metrics", timeout=30) as r:
+        assert r.headers["Content-Type"].startswith("text/plain")
+        return {m.name: m for m in text_string_to_metric_families(r.read().decode())}
+
+
+def _value(families: dict, name: str, suffix: str, labels: dict | None = None) -> float:
+    """The sum of the samples ``name + suffix`` whose labels include ``labels`` (0 when none)."""
+    family = families.get(name)
+    return sum(s.value for s in (family.samples if family else [])
+               if s.name == name + suffix and (labels or {}).items() <= s.labels.items())
 
 
 def test_an_endless_query_does_not_stall_storage_and_goes_when_its_client_does(api):

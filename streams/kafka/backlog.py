@@ -45,6 +45,7 @@ class BacklogGauge:
         self.limit = limit
         self.interval = interval
         self.lag = 0
+        self.lag_by_topic: dict[tuple[str, str], int] = {}  # (group, topic) -> records not committed
         self.capacity = 0.0  # records/s committed while busy
         self.measured_at = 0.0
         self._last: tuple[float, int, int] | None = None  # time, total committed, lag
@@ -94,6 +95,7 @@ class BacklogGauge:
     async def measure(self) -> int:
         assert self._admin is not None and self._probe is not None
         lag = committed_total = 0
+        by_topic: dict[tuple[str, str], int] = {}
         for group, topics in self.watch.items():
             tps = [TopicPartition(t, p) for t in topics for p in await self._partitions(t)]
             if not tps:
@@ -104,7 +106,9 @@ class BacklogGauge:
                 c = committed.get(tp)
                 offset = c.offset if c is not None and c.offset >= 0 else 0
                 committed_total += offset
-                lag += max(ends[tp] - offset, 0)
+                behind = max(ends[tp] - offset, 0)
+                lag += behind
+                by_topic[(group, tp.topic)] = by_topic.get((group, tp.topic), 0) + behind
         now = time.monotonic()
         if self._last is not None:
             t0, c0, lag0 = self._last
@@ -112,7 +116,7 @@ class BacklogGauge:
                 rate = (committed_total - c0) / (now - t0)
                 self.capacity = rate if self.capacity == 0 else 0.7 * self.capacity + 0.3 * rate
         self._last = (now, committed_total, lag)
-        self.lag, self.measured_at = lag, now
+        self.lag, self.lag_by_topic, self.measured_at = lag, by_topic, now
         return lag
 
     @property

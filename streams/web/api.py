@@ -12,12 +12,13 @@ from typing import Any, Protocol
 import mode
 import orjson
 from aiohttp import WSMsgType, web
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 from agents.validate import describe_validation_error
 from schemas import Campaign, Mention, Topics
 from schemas.records import PLATFORMS
+from streams.metrics import Metrics, WorkerCollector, status_class
 from streams.web.feed import AlertFeed, latest_alerts
 from tables.combiner import window_key
 
@@ -33,6 +34,7 @@ class Worker(Protocol):
     applier: Any  # agents.alerts.DeltaApplier
     alerts: Any  # agents.alerts.AlertPublisher (its executor reads stored alerts)
     registry: Any  # agents.campaigns.CampaignRegistry
+    metrics: Metrics
 
 log = logging.getLogger(__name__)
 
@@ -70,33 +72,10 @@ class WebServer(mode.Service):
         self.tv = tv
         self.feed = AlertFeed()
         self.runner: web.AppRunner | None = None
-        self.registry = CollectorRegistry()
-        self._gauges = {
-            name: Gauge(f"truevoice_{name}", doc, registry=self.registry)
-            for name, doc in {
-                "mentions_scored_total": "mentions scored by this worker",
-                "mentions_deadlettered_total": "records sent to the dead-letter topic by this worker",
-                "clickhouse_rows_total": "mentions inserted into ClickHouse by this worker",
-                "window_deltas_applied_total": "window deltas applied to the RocksDB table",
-                "window_deltas_duplicate_total": "window deltas skipped: their source offsets were applied already",
-                "records_dead_lettered_by_loops_total": "records a stage could never handle, sent to the dead-letter topic",
-                "clickhouse_refused_total": "records ClickHouse refused (the data's fault), dead-lettered",
-                "alerts_raised_total": "alert records published by this worker (incidents raised, updated, resolved)",
-                "loop_failures_total": "batches that failed and were retried",
-                "uptime_seconds": "seconds since the worker started",
-                "ready": "1 when the worker is ready (started, storage taking writes, backlog within bound)",
-                "backlog_records": "records on mentions.raw and mentions.scored not yet committed",
-                "backlog_capacity_per_second": "records/s the loops committed while busy (measured)",
-                "analyst_queries_running": "analyst SQL queries running or waiting",
-                "predictions_made_total": "predictions written by this worker",
-            }.items()
-        }
-        self._accuracy = Gauge("truevoice_prediction_accuracy", "rolling accuracy of past predictions against "
-                               "recorded outcomes (1 - |predicted - actual| / range)", ["campaign", "metric"],
-                               registry=self.registry)
+        tv.metrics.registry.register(WorkerCollector(tv, self.feed))
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[errors_middleware])
+        app = web.Application(client_max_size=MAX_BODY, middlewares=[self.http_metrics, errors_middleware])
         app.add_routes([
             web.get("/", self.index),
             web.get("/health", self.health),
@@ -151,29 +130,33 @@ class WebServer(mode.Service):
         return json_response(body, status=200 if not problems else 503)
 
     async def metrics(self, request: web.Request) -> web.Response:
-        p = self.tv.pipeline
-        g = self._gauges
-        if p.score_agent:
-            g["mentions_scored_total"].set(p.score_agent.scored)
-            g["mentions_deadlettered_total"].set(p.score_agent.dead_lettered)
-        g["clickhouse_rows_total"].set(p.sink_agent.rows)
-        g["window_deltas_applied_total"].set(self.tv.applier.applied)
-        g["window_deltas_duplicate_total"].set(self.tv.applier.duplicates)
-        g["records_dead_lettered_by_loops_total"].set(sum(loop.dead_lettered for loop in p.loops))
-        g["clickhouse_refused_total"].set(p.sink_agent.refused)
-        g["alerts_raised_total"].set(self.tv.alerts.published)
-        g["loop_failures_total"].set(sum(loop.failures for loop in p.loops))
-        g["uptime_seconds"].set(time.time() - p.started_at)
-        g["ready"].set(0 if p.problems() else 1)
-        if p.backlog is not None:
-            g["backlog_records"].set(p.backlog.lag)
-            g["backlog_capacity_per_second"].set(p.backlog.capacity)
-        g["analyst_queries_running"].set(self.tv.store.analyst.running)
-        if p.predictor is not None:
-            g["predictions_made_total"].set(p.predictor.made)
-            for row in p.predictor.accuracy:
-                self._accuracy.labels(row["campaign_id"], row["metric"]).set(row["rolling_accuracy"])
-        return web.Response(body=generate_latest(self.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        # counts and states are read at scrape time (streams.metrics.WorkerCollector)
+        return web.Response(body=generate_latest(self.tv.metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    @web.middleware
+    async def http_metrics(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Each request counted by route template, method and status; its latency observed (a
+        WebSocket's is how long the client stayed, so it is only counted). 499: the client went away."""
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        except asyncio.CancelledError:
+            status = 499
+            raise
+        finally:
+            metrics = self.tv.metrics
+            metrics.http_requests.labels(route, request.method, str(status)).inc()
+            if route != "/ws/alerts":
+                metrics.http_seconds.labels(route, request.method, status_class(status)).observe(
+                    time.perf_counter() - started)
 
     # -- analysts ---------------------------------------------------------------------------
     async def _json_body(self, request: web.Request) -> Any:
