@@ -128,7 +128,7 @@ def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = N
             else:
                 _replay_when_ready(tv, sample)
         state = write_state(settings)
-        _banner(settings, embedded)
+        _banner_when_serving(tv, settings, embedded)
         worker = TrueVoiceWorker(tv, drain_on_stop=embedded, loop=loop, loglevel=settings.log_level,
                                  quiet=True, override_logging=False)
         from agents.score import tune_gc
@@ -162,6 +162,27 @@ def _replay_when_ready(tv: Any, records: Iterable[dict]) -> None:
         await tv.pipeline.ready.wait()
         n = await produce_records(tv.pipeline.producer, records, desc="sample", backlog=tv.pipeline.backlog)
         print(f"sample: {n} mentions sent to mentions.raw; they reach ClickHouse within seconds", flush=True)
+
+
+def _banner_when_serving(tv: Any, settings: Settings, embedded: bool) -> None:
+    """The banner once the API answers: GET /health from this process, then print."""
+    import aiohttp
+
+    host = "127.0.0.1" if settings.web_host in ("0.0.0.0", "::", "") else settings.web_host
+    url = f"http://{host}:{settings.web_port}/health"
+
+    @tv.app.task
+    async def banner() -> None:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session:
+            while True:
+                try:
+                    async with session.get(url) as resp:
+                        if resp.status == 200:
+                            break
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    pass
+                await asyncio.sleep(0.05)  # the server is still starting
+        _banner(settings, embedded)
 
 
 def _banner(settings: Settings, embedded: bool) -> None:

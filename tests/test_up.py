@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -17,8 +18,8 @@ SAMPLE_PLATFORMS = Counter(m["platform"] for m in load_sample())
 SAMPLE_SIZE = sum(SAMPLE_PLATFORMS.values())
 
 
-def truevoice(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "streams.cli", *args], cwd=REPO, capture_output=True, text=True,
+def truevoice(*args: str, env: dict | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "streams.cli", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=120, env=env)
 
 
@@ -166,3 +167,23 @@ def test_stop_never_waits_on_an_endless_analyst_query(worker_factory):
     again = worker_factory(None, command="up", extra=["--no-sample"], data_dir=up.data_dir).start()
     assert again.scalar("SELECT count() FROM mentions FINAL WHERE post_id LIKE 'term-%'") == len(accepted)
     assert again.stop(signal.SIGTERM) == 0
+
+
+def test_up_prints_its_banner_once_the_api_answers(worker_factory):
+    import urllib.request
+
+    up = worker_factory(None, command="up", extra=["--no-sample"])
+    with open(up.log_path, "ab") as log:  # the fixture's cleanup ends the process
+        up.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", *up.args], env=up.env, cwd=REPO,
+                                   stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
+    assert up.proc.stdout is not None
+    printed = []
+    for line in up.proc.stdout:  # until the banner's API line, then at once:
+        printed.append(line)
+        if line.lstrip().startswith("API "):
+            break
+    assert printed and printed[-1].split()[1] == f"{up.url}/", "".join(printed)
+    with urllib.request.urlopen(up.url + "/health", timeout=5) as resp:
+        assert resp.status == 200
+    assert up.stop(signal.SIGTERM) == 0
+    up.proc.stdout.close()

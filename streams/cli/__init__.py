@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -214,6 +215,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def require_data(settings: Settings) -> None:
+    """Stop a read-only command on a data directory that holds no embedded ClickHouse (creating none)."""
+    if settings.clickhouse_url is None and not (settings.data_dir / "clickhouse").is_dir():
+        raise SystemExit(f"error: no TrueVoice data in {settings.data_dir.resolve()}: pass --data-dir (or set "
+                         "TRUEVOICE_DATA_DIR) to the directory `truevoice up` uses, or start `truevoice up` there")
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     import orjson
 
@@ -237,6 +245,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
             raise SystemExit(f"error: {orjson.loads(exc.read()).get('error', exc.reason)}") from exc
         result = QueryResult(columns=body["columns"], rows=[tuple(r) for r in body["rows"]])
     else:
+        require_data(settings)
         try:
             with ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database) as store:
                 result = store.query(args.query)
@@ -245,6 +254,8 @@ def cmd_sql(args: argparse.Namespace) -> int:
     if args.json:
         for row in result.rows:
             print(orjson.dumps(dict(zip(result.columns, row)), default=str).decode())
+        if not result.rows:  # JSON lines have no header line: the columns go to stderr
+            print(f"0 rows; columns: {', '.join(result.columns)}", file=sys.stderr)
     else:
         print(format_table(result))
     return 0
@@ -270,9 +281,20 @@ def format_table(result, *, max_width: int = 60) -> str:
     return f"{table}\n{n} row{'s' if n != 1 else ''}"
 
 
+SIGPIPE_STATUS = 128 + 13  # what a shell reports for a command ended by SIGPIPE
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
+        return code
+    except BrokenPipeError:
+        # the reader went away (`truevoice sql ... | head`): stop quietly; stdout goes to
+        # /dev/null so that the interpreter's own flush at exit does not fail again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return SIGPIPE_STATUS
 
 
 if __name__ == "__main__":

@@ -218,8 +218,8 @@ def cmd_predict_file(args: argparse.Namespace) -> int:
     return 0
 
 
-def _store(args: argparse.Namespace):
-    from streams.cli import _settings
+def _store(args: argparse.Namespace, *, read_only: bool = False):
+    from streams.cli import _settings, require_data
     from streams.runner import read_state
     from tables.clickhouse.store import ClickHouseStore
 
@@ -229,6 +229,8 @@ def _store(args: argparse.Namespace):
         raise SystemExit(f"error: TrueVoice runs on data directory {settings.data_dir} (pid {state['pid']}); "
                          "embedded ClickHouse allows one process per data directory: stop `up` first "
                          "(or post the outcome to the API once it has /api/outcomes)")
+    if read_only:
+        require_data(settings)
     store = ClickHouseStore(settings.resolved_clickhouse_url, settings.clickhouse_database)
     store.migrate()
     return store
@@ -269,7 +271,7 @@ def cmd_accuracy(args: argparse.Namespace) -> int:
     from scoring.accuracy import ACCURACY_ALERT_BELOW
 
     try:
-        with _store(args) as store:
+        with _store(args, read_only=True) as store:
             rows = store.prediction_accuracy(last=max(1, args.last), campaign_id=args.campaign)
     except TrueVoiceError as exc:
         raise SystemExit(f"error: {exc}")
