@@ -97,7 +97,7 @@ class AnalystQueries:
         conn = self._connection()
         statement = self.check(sql, conn)
         try:
-            return conn.select(_TAG.format(tag) + statement, settings=self.limits)
+            result = conn.select(_TAG.format(tag) + statement, settings=self.limits)
         except (QueryError, ClickHouseUnavailableError) as exc:
             if exc.code == 394:  # QUERY_WAS_CANCELLED
                 raise QueryCancelledError("the query was cancelled", exc.code) from exc
@@ -106,6 +106,9 @@ class AnalystQueries:
                 raise QueryLimitError(f"the query went past the analyst limit {limit} = {self.limits[limit]}: "
                                       f"narrow it (a shorter time range, fewer rows, LIMIT). {exc}", exc.code) from exc
             raise
+        if not result.columns and not result.rows:  # an analyst sees the columns of an empty result
+            result.columns, result.types = conn.describe(statement, self.limits)
+        return result
 
     def query(self, sql: str) -> QueryResult:
         """Blocking form (the CLI)."""

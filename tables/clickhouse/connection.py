@@ -155,8 +155,6 @@ class Connection:
             raise map_error(exc) from exc
         names, types = list(res.column_names), [t.name for t in res.column_types]
         rows = res.result_rows
-        if not names and not rows:
-            names, types = self._describe(sql, params, settings)
         # chdb returns DateTime64('UTC') values naive (UTC wall time) and DateTime('UTC') values in
         # the host's zone; make every top-level datetime UTC-aware so callers see one convention.
         dt_cols = [i for i, name in enumerate(types) if name.startswith(("DateTime", "Nullable(DateTime"))]
@@ -170,13 +168,11 @@ class Connection:
             rows = fixed
         return QueryResult(names, list(rows), types)
 
-    def _describe(self, sql: str, params: Mapping[str, Any] | None,
-                  settings: Mapping[str, Any] | None) -> tuple[list[str], list[str]]:
-        """Names and types of a query's columns without running it: chdb sends an empty result
-        without its header. ([], []) for a statement that has none (DESCRIBE of it fails)."""
+    def describe(self, sql: str, settings: Mapping[str, Any] | None = None) -> tuple[list[str], list[str]]:
+        """Names and types of a query's columns without running it (chdb sends an empty result
+        without its header). ([], []) for a statement that has none (DESCRIBE of it fails)."""
         try:
-            res = self.client.query(f"DESCRIBE TABLE ({sql}\n)", parameters=dict(params) if params else None,
-                                    settings=dict(settings) if settings else None)
+            res = self.client.query(f"DESCRIBE TABLE ({sql}\n)", settings=dict(settings) if settings else None)
         except ClickHouseError:
             return [], []
         return [r[0] for r in res.result_rows], [r[1] for r in res.result_rows]
