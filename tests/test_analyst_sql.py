@@ -206,3 +206,16 @@ def test_too_many_concurrent_queries(make_store):
         held[0][1].result(timeout=WAIT)
     assert s.analyst.running == 0
     assert s.query("SELECT 3 AS three").rows == [(3,)]  # room again
+
+
+def test_an_empty_result_keeps_its_columns_whatever_makes_it_empty(make_store):
+    """LIMIT 0 (clickhouse-connect's own column probe), a filter that matches nothing, an empty
+    aggregate: the analyst sees the columns and no rows, never an internal error."""
+    s = make_store("tv_an_empty")
+    for sql in ("SELECT platform, text FROM mentions LIMIT 0",
+                "SELECT platform, text FROM mentions WHERE 1 = 0",
+                "SELECT platform, count() AS n FROM mentions GROUP BY platform",
+                "SELECT platform, text FROM mentions WHERE 1 = 0 LIMIT 0"):
+        result = s.query(sql)
+        assert result.rows == [], sql
+        assert result.columns[:2] in (["platform", "text"], ["platform", "n"]), (sql, result.columns)

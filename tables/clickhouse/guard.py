@@ -178,14 +178,14 @@ def check_query(sql: str, *, database: str, explain_ast: Callable[[str], list[st
 def chdb_explain_ast(client: Any) -> Callable[[str], list[str]]:
     """An ``explain_ast`` for :func:`check_query` from a clickhouse-connect client (chdb or HTTP).
 
-    The client adds ``FORMAT Native``, which shows up as a final ``Identifier Native`` line; it is
-    dropped.
+    Read raw: ``client.query`` takes a statement ending in ``LIMIT 0`` for its column probe and
+    fails on the rows EXPLAIN returns. The format the client adds shows up as a final
+    ``Identifier TabSeparatedRaw`` line; it is dropped.
     """
 
     def explain(sql: str) -> list[str]:
-        result = client.query("EXPLAIN AST " + sql)
-        lines = [str(row[0]) for row in result.result_rows]
-        if lines and lines[-1].strip() == "Identifier Native":
+        lines = client.raw_query("EXPLAIN AST " + sql, fmt="TabSeparatedRaw").decode("utf-8").splitlines()
+        if lines and lines[-1].strip() == "Identifier TabSeparatedRaw":
             lines.pop()
         return lines
 
