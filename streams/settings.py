@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from streams.keystore import KEYS_FILE
+
 
 def _default_score_processes() -> int:
     # one scoring process per core (up to 4): scoring is the CPU-heavy stage
@@ -53,6 +55,10 @@ class Settings(BaseSettings):
     sql_workers: int = Field(2, ge=1, description="analyst queries that run at once")
     predict_interval_seconds: float = Field(300.0, gt=0, description="how often every campaign is predicted")
     predict_window_hours: int = Field(24, ge=1, description="mentions a prediction reads, and its horizon")
+    api_keys_file: Path | None = Field(None, description="the API key file (hashes only); unset: "
+                                                          "<data dir>/api_keys.json. Several workers share one")
+    rate_limit_per_minute: int = Field(1200, ge=1, description="API requests per minute, per key and per "
+                                                               "client address")
     voices_ttl_minutes: float = Field(360.0, gt=0, description="how long an author's posts are remembered "
                                                                 "(self-repetition window)")
     voices_max_posts_per_author: int = Field(50, ge=2, description="newest posts kept per author")
@@ -84,6 +90,10 @@ class Settings(BaseSettings):
             raise RuntimeError("no broker URL: start the embedded broker first")
         url = self.broker_url.split("://", 1)[-1]
         return url.replace(";", ",").rstrip("/")
+
+    @property
+    def resolved_api_keys_file(self) -> Path:
+        return self.api_keys_file or self.data_dir / KEYS_FILE
 
     @property
     def tables_dir(self) -> Path:

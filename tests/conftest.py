@@ -16,6 +16,7 @@ import urllib.request
 import urllib.error
 
 from streams.kafka.embedded import EmbeddedBroker, free_port
+from streams.keystore import KEYS_FILE, KeyStore
 
 REPO = Path(__file__).resolve().parent.parent
 # a production worker refuses to start without a salt; one per test session, never a published one
@@ -41,11 +42,27 @@ def broker() -> Iterator[EmbeddedBroker]:
 
 
 class WorkerProcess:
-    """``truevoice worker`` (or ``up``) in a subprocess, driven over its HTTP API."""
+    """``truevoice worker`` (or ``up``) in a subprocess, driven over its HTTP API.
 
-    def __init__(self, args: list[str], env: dict[str, str], data_dir: Path, web_port: int, log: Path) -> None:
+    Before it starts, an admin key is made in its key file (``api_key``; ``headers`` carries it);
+    the helpers below send it. ``make_key=False`` leaves the key file alone (``up``'s first key).
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str], data_dir: Path, web_port: int, log: Path,
+                 *, make_key: bool = True) -> None:
         self.args, self.env, self.data_dir, self.web_port, self.log_path = args, env, data_dir, web_port, log
         self.proc: subprocess.Popen | None = None
+        self.make_key = make_key
+        self.api_key: str | None = None
+
+    @property
+    def keys(self) -> KeyStore:
+        """The key file this worker reads."""
+        return KeyStore(Path(self.env.get("TRUEVOICE_API_KEYS_FILE") or self.data_dir / KEYS_FILE))
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
 
     @property
     def url(self) -> str:
@@ -53,6 +70,8 @@ class WorkerProcess:
 
     def start(self, timeout: float = 90) -> "WorkerProcess":
         self.log = open(self.log_path, "ab")
+        if self.make_key and self.api_key is None:
+            self.api_key = self.keys.create("default", admin=True, name="tests").key
         # its own process group, like a command started from a terminal
         self.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", *self.args], env=self.env, cwd=REPO,
                                      stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -70,11 +89,13 @@ class WorkerProcess:
             return False
 
     def get(self, path: str) -> dict:
-        with urllib.request.urlopen(self.url + path, timeout=30) as r:
+        req = urllib.request.Request(self.url + path, headers=self.headers)
+        with urllib.request.urlopen(req, timeout=30) as r:
             return orjson.loads(r.read())
 
     def post(self, path: str, body: object) -> tuple[int, dict]:
-        req = urllib.request.Request(self.url + path, data=orjson.dumps(body), headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(self.url + path, data=orjson.dumps(body),
+                                     headers={"Content-Type": "application/json", **self.headers})
         try:
             with urllib.request.urlopen(req, timeout=60) as r:
                 return r.status, orjson.loads(r.read())
@@ -91,7 +112,8 @@ class WorkerProcess:
 
     def metrics(self) -> dict[str, float]:
         """/metrics as {"name" or "name{labels}": value} (Prometheus text, comments left out)."""
-        with urllib.request.urlopen(self.url + "/metrics", timeout=30) as r:
+        req = urllib.request.Request(self.url + "/metrics", headers=self.headers)
+        with urllib.request.urlopen(req, timeout=30) as r:
             lines = r.read().decode().splitlines()
         return {k: float(v) for k, _, v in (line.rpartition(" ") for line in lines if line and line[0] != "#")}
 
@@ -148,13 +170,14 @@ def worker_factory(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     started: list[WorkerProcess] = []
 
     def make(broker: EmbeddedBroker | None, *, command: str = "worker", extra: list[str] | None = None,
-             data_dir: Path | None = None, web_port: int | None = None) -> WorkerProcess:
+             data_dir: Path | None = None, web_port: int | None = None, make_key: bool = True) -> WorkerProcess:
         data_dir = data_dir or tmp_path / "data"
         web_port = web_port or free_port()
         env = worker_env(broker, data_dir, web_port)
         if command == "up":
             env.pop("TRUEVOICE_ANON_SALT")  # up makes its own, in the data directory
-        w = WorkerProcess([command, *(extra or [])], env, data_dir, web_port, tmp_path / f"{command}-{len(started)}.log")
+        w = WorkerProcess([command, *(extra or [])], env, data_dir, web_port, tmp_path / f"{command}-{len(started)}.log",
+                          make_key=make_key)
         started.append(w)
         return w
 

@@ -80,6 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_score_command(sub)
     from streams.cli.spikes import add_spikes_command
     add_spikes_command(sub)
+    from streams.cli.keys import add_keys_command
+    add_keys_command(sub, _common)
     return parser
 
 
