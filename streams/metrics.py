@@ -97,10 +97,17 @@ class WorkerCollector:
             "backlog_capacity_per_second": ("records/s the loops committed while busy (measured)",
                                             backlog.capacity if backlog else 0),
             "analyst_queries_running": ("analyst SQL queries running or waiting", tv.store.analyst.running),
-            "websocket_clients": ("WebSocket clients of /ws/alerts connected", len(self.feed.clients)),
         }
         for name, (doc, value) in gauges.items():
             yield GaugeMetricFamily(f"truevoice_{name}", doc, value=value)
+        clients = GaugeMetricFamily("truevoice_websocket_clients", "WebSocket clients connected, by route template",
+                                    labels=["route"])
+        for route, connected in self.feed.clients_by_route().items():
+            clients.add_metric([route], connected)
+        yield clients
+        yield CounterMetricFamily("truevoice_websocket_messages_dropped",
+                                  "messages dropped from full WebSocket client queues (clients too slow to read)",
+                                  value=self.feed.dropped())
         lag = GaugeMetricFamily("truevoice_consumer_lag_records",
                                 "records not yet committed, by consumer group and topic", labels=["group", "topic"])
         for (group, topic), records in sorted((backlog.lag_by_topic if backlog else {}).items()):

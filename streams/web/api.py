@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import mode
 import orjson
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
@@ -19,6 +19,7 @@ from agents.validate import describe_validation_error
 from schemas import Campaign, Mention, Topics
 from schemas.records import PLATFORMS
 from streams.metrics import Metrics, WorkerCollector, status_class
+from streams.web import live
 from streams.web.feed import AlertFeed, latest_alerts
 from tables.combiner import window_key
 
@@ -91,8 +92,8 @@ class WebServer(mode.Service):
             web.post("/api/predictions", self.predict_now),
             web.post("/api/outcomes", self.record_outcome),
             web.get("/api/accuracy", self.accuracy),
-            web.get("/ws/alerts", self.ws_alerts),
         ])
+        live.LiveApi(self.tv, self.feed).mount(app)  # /api/v1/realtime, /api/v1/ws/..., /ws/alerts
         return app
 
     async def on_start(self) -> None:
@@ -117,6 +118,8 @@ class WebServer(mode.Service):
             "service": "truevoice",
             "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=",
                           "POST /api/mentions", "/api/campaigns", "/api/alerts?limit=", "/ws/alerts?recent=",
+                          "/api/v1/realtime/{campaign_id}", "WS /api/v1/ws/{campaign_id}?recent=",
+                          "WS /api/v1/ws/alerts?recent=",
                           "/api/predictions?campaign=", "POST /api/predictions", "POST /api/outcomes", "/api/accuracy"],
         })
 
@@ -154,7 +157,7 @@ class WebServer(mode.Service):
         finally:
             metrics = self.tv.metrics
             metrics.http_requests.labels(route, request.method, str(status)).inc()
-            if route != "/ws/alerts":
+            if route not in live.WS_ROUTES:
                 metrics.http_seconds.labels(route, request.method, status_class(status)).observe(
                     time.perf_counter() - started)
 
@@ -240,27 +243,6 @@ class WebServer(mode.Service):
             log.warning("/api/alerts: ClickHouse unavailable (%s); answering from the feed only", exc)
             stored = []
         return json_response({"alerts": latest_alerts(stored + self.feed.recent)[-limit:]})
-
-    async def ws_alerts(self, request: web.Request) -> web.WebSocketResponse:
-        """Every alert record as it is published; ``?recent=N`` first sends the latest state of the
-        N most recent incidents this worker's feed has seen."""
-        try:
-            recent = max(0, min(int(request.query.get("recent", "0")), 100))
-        except ValueError:
-            return error(400, "recent must be an integer")
-        ws = web.WebSocketResponse(heartbeat=20)
-        await ws.prepare(request)
-        if recent:
-            for alert in latest_alerts(self.feed.recent)[-recent:]:
-                await ws.send_str(orjson.dumps(alert).decode())
-        self.feed.clients.add(ws)
-        try:
-            async for msg in ws:
-                if msg.type == WSMsgType.ERROR:
-                    break
-        finally:
-            self.feed.clients.discard(ws)
-        return ws
 
     # -- ingest ---------------------------------------------------------------------------------
     async def ingest(self, request: web.Request) -> web.Response:
