@@ -254,6 +254,44 @@ def test_a_client_that_never_reads_does_not_delay_the_others(api):
         stuck.close()
 
 
+def test_records_that_are_not_alerts_never_stop_the_feed(api):
+    create_campaign(api, "livepoison", "라이브독")
+    good = flood_alerts("livepoison", 1, 100, "after-poison")[0]
+
+    async def run() -> dict:
+        async with aiohttp.ClientSession(headers=headers(api)) as session:
+            async with session.ws_connect(ws_url(api, "/api/v1/ws/livepoison")) as ws:
+                await next_message(ws, 10, "tick")
+                producer = AIOKafkaProducer(bootstrap_servers=api.broker.bootstrap_servers)
+                await producer.start()
+                try:
+                    for value in (b"not json", b"[1, 2]", b'{"campaign_id": "livepoison"}', b'{"alert_id": 5}',
+                                  b"", None, good):
+                        await producer.send_and_wait(Topics.ALERTS, value, key=b"poison")
+                finally:
+                    await producer.stop()
+                return await next_message(ws, 20, "alert")
+
+    assert asyncio.run(run())["alert_id"] == "after-poison-0"
+
+
+def test_a_client_sending_a_huge_frame_is_closed_and_others_go_on(api):
+    create_campaign(api, "livebig", "라이브큰")
+
+    async def run() -> tuple[int | None, dict]:
+        async with aiohttp.ClientSession(headers=headers(api)) as session:
+            async with session.ws_connect(ws_url(api, "/api/v1/ws/livebig")) as rude, \
+                    session.ws_connect(ws_url(api, "/api/v1/ws/livebig")) as calm:
+                await rude.send_str("x" * (1024 * 1024))
+                while (await rude.receive(10)).type not in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                    pass
+                await next_message(calm, 10, "tick")
+                return rude.close_code, await next_message(calm, 10, "tick")
+
+    code, tick = asyncio.run(run())
+    assert code == 1009 and tick["campaign_id"] == "livebig"  # 1009: message too big
+
+
 def test_vanished_clients_are_removed_and_the_gauge_drops(api):
     create_campaign(api, "livegone", "라이브사라짐")
     path = "/api/v1/ws/livegone"
@@ -342,13 +380,16 @@ def test_a_tenant_reads_only_its_own_campaigns_and_alerts():
         api.mount(app)
         async with TestClient(TestServer(app)) as client:
             out = {}
-            for path in ("/api/v1/realtime/theirs", "/api/v1/realtime/*", "/api/v1/ws/theirs"):
+            for path in ("/api/v1/realtime/theirs", "/api/v1/realtime/*", "/api/v1/ws/theirs",
+                         "/api/v1/realtime/nobodys", "/api/v1/ws/nobodys"):
                 r = await client.get(path)
                 out[path] = r.status
                 assert "error" in await r.json()
             return out
 
-    assert asyncio.run(run()) == {"/api/v1/realtime/theirs": 403, "/api/v1/realtime/*": 403, "/api/v1/ws/theirs": 403}
+    # an unknown campaign answers as another tenant's does: a key cannot probe which ids exist
+    assert asyncio.run(run()) == {"/api/v1/realtime/theirs": 403, "/api/v1/realtime/*": 403, "/api/v1/ws/theirs": 403,
+                                  "/api/v1/realtime/nobodys": 403, "/api/v1/ws/nobodys": 403}
     accepts = api.alerts_for(acme)
     assert accepts({"campaign_id": "ours"}) and not accepts({"campaign_id": "theirs"}) and not accepts(
         {"campaign_id": "*"})

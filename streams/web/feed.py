@@ -108,6 +108,9 @@ class FeedClient:
         except (ConnectionError, RuntimeError) as exc:
             # the client went away; its handler's read loop ends on the closed socket
             log.debug("WebSocket client on %s gone: %s", self.route, exc)
+        except Exception:  # noqa: BLE001 - this client gets no more messages: end it, not the others
+            log.exception("WebSocket sender on %s failed; closing the client", self.route)
+            await self.ws.close(code=1011, message=b"server error")
 
     async def stop(self) -> None:
         if self._sender is not None:

@@ -46,6 +46,10 @@ TICK_SECONDS = 2.0
 # a client that answers no ping for 1.5 heartbeats is closed (it vanished, or stopped reading)
 HEARTBEAT_SECONDS = 15.0
 MAX_RECENT = 100
+# clients send nothing the server needs: a big frame from one is refused, not buffered
+MAX_CLIENT_FRAME_BYTES = 64 * 1024
+# each client may hold a full queue in memory: past this many, new ones are refused (503)
+MAX_CLIENTS = 1000
 
 # the same allow-list as a campaign's own id: nothing else can name a campaign (or a window key)
 campaign_id_adapter: TypeAdapter[str] = TypeAdapter(
@@ -101,10 +105,12 @@ class LiveApi:
             return refusal(400, f"{campaign_id[:140]!r} is not a campaign id: 1 to 128 letters, digits, "
                                 "'_', '.', ':' or '-' (or '*' for every mention)")
         campaign = self.tv.registry.campaigns.get(campaign_id)
+        if not is_admin(principal) and (campaign is None or tenant_of(campaign) != principal.tenant):
+            # unknown and another tenant's answer alike: a key cannot probe which ids exist
+            return refusal(403, f"campaign {campaign_id!r} is not one of this key's tenant's campaigns "
+                                "(GET /api/campaigns lists them)")
         if campaign is None:
             return refusal(404, f"unknown campaign {campaign_id!r}; GET /api/campaigns lists them")
-        if not is_admin(principal) and tenant_of(campaign) != principal.tenant:
-            return refusal(403, f"campaign {campaign_id!r} belongs to another tenant")
         return None
 
     def alerts_for(self, principal: Any) -> Callable[[dict], bool]:
@@ -148,14 +154,17 @@ class LiveApi:
             return refusal(400, f"recent must be an integer from 0 to {MAX_RECENT}")
         if not 0 <= recent <= MAX_RECENT:
             return refusal(400, f"recent must be an integer from 0 to {MAX_RECENT}")
-        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS)
+        if len(self.feed.clients) >= MAX_CLIENTS:
+            return refusal(503, f"this worker serves {MAX_CLIENTS} WebSocket clients already; retry later "
+                                "or on another worker")
+        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_CLIENT_FRAME_BYTES)
         await ws.prepare(request)
         client = FeedClient(ws, route, accepts, campaign_id=campaign_id, ticks=ticks)
         if recent:
             for alert in [a for a in latest_alerts(self.feed.recent) if accepts(a)][-recent:]:
                 client.offer(alert_message(alert))
         if ticks:
-            client.offer(self._tick_for(client, {}))  # the numbers at once, not a tick later
+            self._offer_tick(client, {})  # the numbers at once, not a tick later
         self.feed.add(client)
         try:
             async for msg in ws:
@@ -179,25 +188,30 @@ class LiveApi:
     async def _tick_forever(self) -> None:
         while True:
             await asyncio.sleep(self.tick_seconds)  # the tick's period, not a wait on anything
-            try:
-                self.tick()
-            except Exception:  # noqa: BLE001 - one bad tick must not end the ticks
-                log.exception("WebSocket tick failed")
+            self.tick()
 
     def tick(self) -> None:
         """Offer every ticking client its tick; each campaign's numbers are read once."""
         self._sample_throughput()
-        made: dict[str | None, str] = {}
+        made: dict[str | None, str | None] = {}
         for client in list(self.feed.clients):
             if client.ticks:
-                client.offer(self._tick_for(client, made))
+                self._offer_tick(client, made)
 
-    def _tick_for(self, client: FeedClient, made: dict[str | None, str]) -> str:
+    def _offer_tick(self, client: FeedClient, made: dict[str | None, str | None]) -> None:
+        """Offer ``client`` its tick, made once per campaign (``made``: the ticks made so far, None
+        where making one failed: its clients skip this tick, the others still get theirs)."""
         key = client.campaign_id
         if key not in made:
-            body = (realtime_numbers(self.tv.view, key) if key is not None else self.pipeline_numbers())
-            made[key] = orjson.dumps({"type": "tick", **body}).decode()
-        return made[key]
+            made[key] = None
+            try:
+                body = realtime_numbers(self.tv.view, key) if key is not None else self.pipeline_numbers()
+                made[key] = orjson.dumps({"type": "tick", **body}).decode()
+            except Exception:  # noqa: BLE001 - e.g. the window table not ready yet
+                log.exception("WebSocket tick for %s failed", key or "the pipeline")
+        tick = made[key]
+        if tick is not None:
+            client.offer(tick)
 
     def _sample_throughput(self) -> None:
         p = self.tv.pipeline
