@@ -172,6 +172,13 @@ def test_bad_campaigns_and_parameters_get_a_4xx_with_a_message(api, path, status
     assert got == status and message in body["error"]
 
 
+def test_a_websocket_route_opened_as_a_page_says_what_it_is(api):
+    create_campaign(api, "liveplain", "라이브평문")
+    for path in ("/api/v1/ws/liveplain", "/api/v1/ws/alerts", "/ws/alerts"):
+        status, body = get_status(api, path)
+        assert status == 400 and "open it with a WebSocket client" in body["error"], path
+
+
 # -- WebSockets -----------------------------------------------------------------------------------
 def test_a_spike_reaches_its_campaigns_clients_and_not_other_campaigns(api):
     create_campaign(api, "livespike", "라이브스파이크", min_mentions=25, spike_threshold=3.0)

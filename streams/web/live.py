@@ -158,6 +158,8 @@ class LiveApi:
             return refusal(503, f"this worker serves {MAX_CLIENTS} WebSocket clients already; retry later "
                                 "or on another worker")
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_CLIENT_FRAME_BYTES)
+        if not ws.can_prepare(request).ok:
+            return refusal(400, "this is a WebSocket route: open it with a WebSocket client (Upgrade: websocket)")
         await ws.prepare(request)
         client = FeedClient(ws, route, accepts, campaign_id=campaign_id, ticks=ticks)
         if recent:
