@@ -273,6 +273,7 @@ def test_records_that_are_not_alerts_never_stop_the_feed(api):
                 await producer.start()
                 try:
                     for value in (b"not json", b"[1, 2]", b'{"campaign_id": "livepoison"}', b'{"alert_id": 5}',
+                                  good.replace(b'"campaign_id":"livepoison"', b'"campaign_id":["livepoison"]'),
                                   b"", None, good):
                         await producer.send_and_wait(Topics.ALERTS, value, key=b"poison")
                 finally:
