@@ -121,8 +121,8 @@ async def test_cancelled_aquery_kills_the_query(make_store, monkeypatch):
     submitted: list[tuple[str, Future]] = []
     real_submit = s.analyst.submit
 
-    def spy(sql: str):
-        out = real_submit(sql)
+    def spy(sql: str, tenant: str | None = None):
+        out = real_submit(sql, tenant)
         submitted.append(out)
         return out
 

@@ -49,7 +49,7 @@ def test_bad_requests_get_a_4xx_with_a_message(api, path, body, status, message)
 
     import orjson
 
-    req = urllib.request.Request(api.url + path, data=body, headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(api.url + path, data=body, headers={"Content-Type": "application/json", **api.headers})
     with pytest.raises(urllib.error.HTTPError) as info:
         urllib.request.urlopen(req, timeout=30)
     assert info.value.code == status
@@ -81,7 +81,8 @@ def test_windows_without_a_platform_sum_all_platforms(api):
     body = api.get("/api/windows?campaign=winsum&windows=5")
     assert body["platform"] == "*" and body["hopping_1h_1m"][-1]["count"] == 30
     with pytest.raises(urllib.error.HTTPError) as info:
-        urllib.request.urlopen(api.url + "/api/windows?campaign=*&platform=myspace", timeout=30)
+        urllib.request.urlopen(urllib.request.Request(api.url + "/api/windows?campaign=*&platform=myspace",
+                                                      headers=api.headers), timeout=30)
     assert info.value.code == 400
 
 
@@ -110,7 +111,7 @@ def test_a_burst_reaches_websocket_clients_as_an_alert(api):
         m["platform"] = "blind"
 
     async def listen() -> dict:
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(headers=api.headers) as session:
             async with session.ws_connect(api.url.replace("http", "ws") + "/ws/alerts") as ws:
                 status, _ = await asyncio.to_thread(api.post, "/api/mentions", burst)
                 assert status == 202

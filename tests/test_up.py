@@ -54,7 +54,7 @@ def sample_alerts_are_incidents(up) -> dict[str, list[dict]]:
             records = [orjson.loads(r.value) for rs in batches.values() for r in rs]
         finally:
             await consumer.stop()
-        async with aiohttp.ClientSession() as session:
+        async with aiohttp.ClientSession(headers=up.headers) as session:
             async with session.ws_connect(up.url.replace("http", "ws") + "/ws/alerts?recent=20") as ws:
                 pushed = [await asyncio.wait_for(ws.receive_json(), 10)]
                 while True:

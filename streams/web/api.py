@@ -20,6 +20,7 @@ from schemas import Campaign, Mention, Topics
 from schemas.records import PLATFORMS
 from streams.metrics import Metrics, WorkerCollector, status_class
 from streams.web import live
+from streams.web.auth import ApiKeyAuth, is_admin, may_see
 from streams.web.feed import AlertFeed, latest_alerts
 from tables.combiner import window_key
 
@@ -76,7 +77,12 @@ class WebServer(mode.Service):
         tv.metrics.registry.register(WorkerCollector(tv, self.feed))
 
     def make_app(self) -> web.Application:
-        app = web.Application(client_max_size=MAX_BODY, middlewares=[self.http_metrics, errors_middleware])
+        from streams.keystore import KeyStore
+
+        s = self.tv.settings
+        auth = ApiKeyAuth(KeyStore(s.resolved_api_keys_file), s.rate_limit_per_minute)
+        app = web.Application(client_max_size=MAX_BODY,
+                              middlewares=[self.http_metrics, auth.middleware, errors_middleware])
         app.add_routes([
             web.get("/", self.index),
             web.get("/health", self.health),
@@ -181,7 +187,8 @@ class WebServer(mode.Service):
         if not isinstance(query, str) or not query.strip():
             return error(400, 'send {"sql": "SELECT ..."}')
         try:
-            result = await self.tv.store.analyst.aquery(query)
+            principal = request.get("principal")
+            result = await self.tv.store.analyst.aquery(query, tenant=None if is_admin(principal) else principal.tenant)
         except QuerySyntaxError as exc:
             return error(400, str(exc))
         except UnsafeQueryError as exc:
@@ -197,6 +204,8 @@ class WebServer(mode.Service):
     async def windows(self, request: web.Request) -> web.Response:
         """One campaign's windows on one platform, or (no ``platform``) summed over all platforms."""
         campaign = request.query.get("campaign", "*")
+        if not self._may_see(request, campaign):
+            return self._not_yours(campaign)
         platform = request.query.get("platform") or None
         if platform is not None and platform not in PLATFORMS:
             return error(400, f"unknown platform {platform!r}; one of {', '.join(PLATFORMS)} (or none: all platforms)")
@@ -242,7 +251,8 @@ class WebServer(mode.Service):
         except Exception as exc:  # noqa: BLE001 - ClickHouse busy or down: what the feed holds still answers
             log.warning("/api/alerts: ClickHouse unavailable (%s); answering from the feed only", exc)
             stored = []
-        return json_response({"alerts": latest_alerts(stored + self.feed.recent)[-limit:]})
+        mine = [a for a in latest_alerts(stored + self.feed.recent) if self._may_see(request, a.get("campaign_id"))]
+        return json_response({"alerts": mine[-limit:]})
 
     # -- ingest ---------------------------------------------------------------------------------
     async def ingest(self, request: web.Request) -> web.Response:
@@ -278,10 +288,20 @@ class WebServer(mode.Service):
     # -- predictions ----------------------------------------------------------------------------
     async def list_predictions(self, request: web.Request) -> web.Response:
         campaign = request.query.get("campaign") or None
+        if campaign is not None and not self._may_see(request, campaign):
+            return self._not_yours(campaign)
         try:
             limit = max(1, min(int(request.query.get("limit", "20")), 1000))
         except ValueError:
             return error(400, "limit must be an integer")
+        if campaign is None and not is_admin(request.get("principal")):
+            # a tenant's list is its campaigns' predictions, not the newest `limit` of everyone's
+            mine = [c for c in self.tv.registry.campaigns if self._may_see(request, c)]
+            rows = await asyncio.get_running_loop().run_in_executor(
+                self.tv.pipeline.predictor.executor,
+                lambda: sorted((r for c in mine for r in self.tv.store.predictions(c, limit)),
+                               key=lambda r: r["made_at"], reverse=True)[:limit])
+            return json_response({"predictions": rows})
         rows = await asyncio.get_running_loop().run_in_executor(
             self.tv.pipeline.predictor.executor, lambda: self.tv.store.predictions(campaign, limit))
         return json_response({"predictions": rows})
@@ -292,6 +312,8 @@ class WebServer(mode.Service):
         cid = body.get("campaign_id") if isinstance(body, dict) else None
         if not isinstance(cid, str) or not cid:
             return error(400, 'send {"campaign_id": "..."} ("*" for every mention)')
+        if not self._may_see(request, cid):
+            return self._not_yours(cid)
         if cid != "*" and cid not in self.tv.registry.campaigns:
             return error(404, f"unknown campaign {cid!r}; GET /api/campaigns lists them")
         made = await self.tv.pipeline.predictor.predict([cid])
@@ -311,6 +333,8 @@ class WebServer(mode.Service):
             outcome = Outcome.model_validate({"observed_at": time.time(), **body})
         except ValidationError as exc:
             return error(422, describe_validation_error(exc))
+        if not self._may_see(request, outcome.campaign_id):
+            return self._not_yours(outcome.campaign_id)
         predictor = self.tv.pipeline.predictor
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(predictor.executor, lambda: self.tv.store.record_actual(
@@ -320,15 +344,37 @@ class WebServer(mode.Service):
         return json_response({"outcome": outcome.model_dump(mode="json"), "accuracy": mine}, status=201)
 
     async def accuracy(self, request: web.Request) -> web.Response:
-        return json_response({"accuracy": await self.tv.pipeline.predictor.check_accuracy()})
+        rows = await self.tv.pipeline.predictor.check_accuracy()
+        return json_response({"accuracy": [r for r in rows if self._may_see(request, r["campaign_id"])]})
+
+    # -- campaigns: a tenant key sees and makes its tenant's only (streams.web.auth) ------------
+    def _may_see(self, request: web.Request, campaign_id: Any) -> bool:
+        """Admins see everything, "*" (every mention, every tenant) included; a tenant its campaigns."""
+        return may_see(request.get("principal"), self.tv.registry.campaigns.get(campaign_id)
+                       if isinstance(campaign_id, str) else None)
+
+    @staticmethod
+    def _not_yours(campaign_id: Any) -> web.Response:
+        return error(403, f"campaign {campaign_id!r} is not one of this key's tenant's campaigns "
+                          "(GET /api/campaigns lists them)")
 
     async def list_campaigns(self, request: web.Request) -> web.Response:
-        return json_response({"campaigns": [c.model_dump(mode="json") for c in self.tv.registry.campaigns.values()]})
+        return json_response({"campaigns": [c.model_dump(mode="json") for cid, c in self.tv.registry.campaigns.items()
+                                            if self._may_see(request, cid)]})
 
     async def create_campaign(self, request: web.Request) -> web.Response:
         from scoring.campaigns import CampaignMatcher, CampaignQueryError
 
         body = await self._json_body(request)
+        principal = request.get("principal")
+        if isinstance(body, dict) and not is_admin(principal):
+            if body.get("tenant", principal.tenant) != principal.tenant:
+                return error(403, f"this key belongs to tenant {principal.tenant!r}; it cannot make campaigns "
+                                  "for another tenant")
+            body = {**body, "tenant": principal.tenant}
+            existing = self.tv.registry.campaigns.get(body.get("campaign_id"))
+            if existing is not None and not may_see(principal, existing):
+                return error(403, f"campaign id {body['campaign_id']!r} is taken by another tenant; choose another")
         try:
             campaign = Campaign.model_validate(body)
             CampaignMatcher([campaign])

@@ -16,6 +16,7 @@ from typing import Any, Callable, Mapping
 
 from schemas.errors import RetriableError
 from tables.clickhouse.connection import ClickHouseUnavailableError, Connection, QueryError, QueryResult
+from tables.clickhouse.tenants import TenantViews
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +51,21 @@ _LIMIT_CODES = {159: "max_execution_time", 241: "max_memory_usage", 396: "max_re
 class AnalystQueries:
     """A bounded pool for analyst SQL. Each worker thread has its own read-only handle (a chdb or
     HTTP client runs one query at a time), and the guard runs in the worker too, so neither a
-    slow query nor the guard's EXPLAIN ever waits on another query or on the event loop."""
+    slow query nor the guard's EXPLAIN ever waits on another query or on the event loop.
+
+    ``check(sql, conn, database)`` is the guard: it returns the statement to run, reading only
+    tables of ``database``. A query with a ``tenant`` runs against that tenant's database
+    (``tables.clickhouse.tenants``: views that hold its rows only), which is also the session's
+    current database while it runs; without one (admins) against ``database``, the whole store."""
 
     def __init__(self, connect_readonly: Callable[[], Connection], admin: Connection,
-                 check: Callable[[str, Connection], str], *, workers: int = 2, waiting: int = 8,
-                 limits: Mapping[str, Any] | None = None) -> None:
+                 check: Callable[[str, Connection, str], str], *, database: str, workers: int = 2,
+                 waiting: int = 8, limits: Mapping[str, Any] | None = None) -> None:
         self.connect_readonly = connect_readonly
-        self.admin = admin  # kills queries; the read-only handles may not
+        self.admin = admin  # kills queries and makes the tenants' views; the read-only handles may not
         self.check = check
+        self.database = database
+        self.tenants = TenantViews(admin, database)
         self.limits = {**DEFAULT_LIMITS, **(limits or {})}
         self.capacity = workers + waiting
         self._executor = ThreadPoolExecutor(workers, thread_name_prefix="analyst-sql")
@@ -67,8 +75,9 @@ class AnalystQueries:
         self._running: dict[str, Future] = {}
         self._closed = False
 
-    def submit(self, sql: str) -> tuple[str, Future]:
-        """Queue ``sql``; returns (tag, future). The future raises the guard's error for a refused query."""
+    def submit(self, sql: str, tenant: str | None = None) -> tuple[str, Future]:
+        """Queue ``sql`` (of ``tenant``; None: an admin's); returns (tag, future). The future raises
+        the guard's error for a refused query."""
         with self._lock:
             if self._closed:
                 raise TooManyQueriesError("analyst SQL is shutting down")
@@ -76,7 +85,7 @@ class AnalystQueries:
                 raise TooManyQueriesError(
                     f"{len(self._running)} analyst queries are running or waiting; try again shortly")
             tag = uuid.uuid4().hex
-            future = self._executor.submit(self._run, tag, sql)
+            future = self._executor.submit(self._run, tag, sql, tenant)
             self._running[tag] = future
             future.add_done_callback(lambda _f, t=tag: self._forget(t))
         return tag, future
@@ -93,9 +102,18 @@ class AnalystQueries:
                 self._connections.append(conn)
         return conn
 
-    def _run(self, tag: str, sql: str) -> QueryResult:
+    def _run(self, tag: str, sql: str, tenant: str | None) -> QueryResult:
         conn = self._connection()
-        statement = self.check(sql, conn)
+        database = self.database if tenant is None else self.tenants.ensure(tenant)
+        # unqualified names resolve in the tenant's database, whatever the guard made of them
+        conn.client.database = database
+        try:
+            return self._run_checked(tag, sql, conn, database)
+        finally:
+            conn.client.database = self.database
+
+    def _run_checked(self, tag: str, sql: str, conn: Connection, database: str) -> QueryResult:
+        statement = self.check(sql, conn, database)
         try:
             result = conn.select(_TAG.format(tag) + statement, settings=self.limits)
         except (QueryError, ClickHouseUnavailableError) as exc:
@@ -110,13 +128,14 @@ class AnalystQueries:
             result.columns, result.types = conn.describe(statement, self.limits)
         return result
 
-    def query(self, sql: str) -> QueryResult:
+    def query(self, sql: str, tenant: str | None = None) -> QueryResult:
         """Blocking form (the CLI)."""
-        return self.submit(sql)[1].result()
+        return self.submit(sql, tenant)[1].result()
 
-    async def aquery(self, sql: str) -> QueryResult:
-        """The query's result; cancelling the awaiting task (client gone) kills the query."""
-        tag, future = self.submit(sql)
+    async def aquery(self, sql: str, tenant: str | None = None) -> QueryResult:
+        """The query's result (over ``tenant``'s rows only, when given); cancelling the awaiting
+        task (client gone) kills the query."""
+        tag, future = self.submit(sql, tenant)
         try:
             return await asyncio.wrap_future(future)
         except asyncio.CancelledError:

@@ -69,8 +69,8 @@ class ClickHouseStore:
 
         self.analyst = AnalystQueries(
             connect_readonly, self.conn,
-            lambda sql, conn: check_query(sql, database=database, explain_ast=chdb_explain_ast(conn.client)),
-            workers=analyst_workers, limits=analyst_limits)
+            lambda sql, conn, db: check_query(sql, database=db, explain_ast=chdb_explain_ast(conn.client)),
+            database=database, workers=analyst_workers, limits=analyst_limits)
         self._closed = False
 
     def close(self) -> None:
