@@ -151,7 +151,7 @@ def _post_raw(worker, body: object) -> tuple[int, dict, dict]:
     import urllib.request
 
     req = urllib.request.Request(worker.url + "/api/mentions", data=orjson.dumps(body),
-                                 headers={"Content-Type": "application/json"})
+                                 headers={"Content-Type": "application/json", **worker.headers})
     try:
         with urllib.request.urlopen(req, timeout=30) as r:
             return r.status, dict(r.headers), orjson.loads(r.read())
