@@ -21,11 +21,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian's docker-compose validates docker-compose.yml in the tests (no engine needed).
+# Debian's docker-compose validates docker-compose.yml in the tests (no engine needed); promtool
+# (Debian's prometheus package, the only one that carries it; its recommends left out) checks and
+# unit-tests the ops alert rules (streams/ops/prometheus_rules.yml).
 system-deps:
 	@command -v docker-compose >/dev/null 2>&1 || { \
 	  echo "installing docker-compose (Debian package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing promtool (Debian package prometheus)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    prometheus >/dev/null; }
 
 run: install
 	$(BIN)/truevoice up

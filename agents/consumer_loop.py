@@ -28,6 +28,7 @@ from typing import Awaitable, Callable, Sequence, TypeVar
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
+from agents.correlation import start_batch
 from schemas.errors import is_retriable
 
 log = logging.getLogger(__name__)
@@ -302,6 +303,10 @@ class ConsumerLoop:
 
     async def _handle_and_commit(self, records: list[ConsumerRecord], offsets: dict[TopicPartition, int],
                                  before: asyncio.Task | None) -> None:
+        # this task's own context: every line logged for the batch (retries, bisection, dead
+        # letters, the handler's) carries one id
+        batch_id = start_batch(self.name)
+        log.debug("%s: batch %s of %d records", self.name, batch_id, len(records))
         await self._handle_until_done(records)
         if before is not None:
             await before

@@ -97,6 +97,7 @@ class MentionEnricher:
             data.update(
                 author=copy_with(a, self._anonymous_author(a)),
                 text=text,
+                url=anonymise.url(m.url, a.handle),  # a post's URL often names its author
                 text_normalised=norm,
                 lang=lang,
                 campaigns=matcher.match(text, m.platform, m.posted_at),
@@ -119,5 +120,5 @@ class MentionEnricher:
         if a.description:
             out["description"] = anonymise(a.description)
         if a.url:
-            out["url"] = anonymise(a.url)
+            out["url"] = anonymise.url(a.url, a.handle)
         return out

@@ -13,6 +13,7 @@ records ClickHouse refuses, which are dead-lettered while the rest is stored.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import logging
 import time
@@ -188,7 +189,9 @@ class SinkAgent:
         Retriable failures (StorageUnavailableError) propagate: the caller retries this stage
         alone (inserting again is harmless, ReplacingMergeTree keeps each event once).
         """
-        refused = await asyncio.get_running_loop().run_in_executor(self.executor, self._timed_store, batch)
+        # the batch's context goes along: what the insert logs carries the batch's correlation id
+        refused = await asyncio.get_running_loop().run_in_executor(
+            self.executor, contextvars.copy_context().run, self._timed_store, batch)
         if self.observe_lag is not None and batch.scored_records:
             oldest = min(r.timestamp for r in batch.scored_records)
             if oldest > 0:

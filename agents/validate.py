@@ -112,6 +112,9 @@ def _scrub_strings(value: Any, anonymiser: Anonymiser) -> Any:
 
 def _scrub_record(data: dict, anonymiser: Anonymiser) -> dict:
     author = data.get("author")
+    handle = author.get("handle") if isinstance(author, dict) else None
+    if isinstance(handle, str) and isinstance(data.get("url"), str):  # a post's URL often names its author
+        data = {**data, "url": anonymiser.url(data["url"], handle)}
     if isinstance(author, dict):
         for member in ("id", "handle"):
             if member in author:

@@ -554,6 +554,32 @@ class Prediction(Record):
     mentions_used: int = 0
 
 
+class OpsAlert(Record):
+    """An alert about TrueVoice itself (topic ``alerts.ops``), from the ops rules
+    (``agents.ops``; the same rules for Prometheus in ``streams/ops/prometheus_rules.yml``).
+
+    A rule's series (``kind`` and ``labels``: one per campaign and metric for prediction accuracy,
+    one per ``source`` for the error rate) is published when it starts firing and once more when
+    it resolves, never on every evaluation; both records carry the same ``alert_id``.
+    ``value`` is what was measured over ``window_seconds`` (None: nothing to measure any more).
+    The predictor's own per-campaign accuracy record on this topic has the same shape minus
+    ``state`` (firing) and ``value`` (its ``accuracy``).
+    """
+
+    kind: Literal["error_rate", "api_latency_p99", "pipeline_lag", "prediction_accuracy"]
+    message: str
+    threshold: float
+    raised_at: datetime = Field(description="when the series started firing")
+    alert_id: str = ""
+    state: Literal["firing", "resolved"] = "firing"
+    value: float | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    campaign_id: str | None = None
+    metric: str | None = None
+    window_seconds: float = 0.0
+    updated_at: datetime | None = Field(default=None, description="when this record was made (resolved: then)")
+
+
 class Outcome(Record):
     """What actually happened, recorded after the fact, to measure past predictions
     (``truevoice predict actual``; ClickHouse table ``outcomes``; accuracy: ``scoring.accuracy``)."""

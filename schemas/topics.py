@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from schemas.records import Alert, Campaign, DeadLetter, Mention, Prediction, Record, ScoredMention, WindowDelta
+from schemas.records import (Alert, Campaign, DeadLetter, Mention, OpsAlert, Prediction, Record, ScoredMention,
+                             WindowDelta)
 
 
 class Topics:
@@ -12,7 +13,7 @@ class Topics:
     DEADLETTER = "mentions.deadletter"
     CAMPAIGNS = "campaigns"
     PREDICTIONS = "predictions"
-    OPS_ALERTS = "alerts.ops"  # about TrueVoice itself: prediction accuracy under its threshold
+    OPS_ALERTS = "alerts.ops"  # about TrueVoice itself: the ops rules (agents.ops), firing and resolved
     WINDOW_DELTAS = "windows.deltas"
 
 
@@ -24,4 +25,5 @@ TOPIC_MODELS: dict[str, type[Record]] = {
     Topics.CAMPAIGNS: Campaign,
     Topics.PREDICTIONS: Prediction,
     Topics.WINDOW_DELTAS: WindowDelta,
+    Topics.OPS_ALERTS: OpsAlert,
 }

@@ -86,6 +86,7 @@ import hmac
 import ipaddress
 import re
 from collections.abc import Iterable
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from schemas.errors import ConfigurationError
 
@@ -231,6 +232,31 @@ class Anonymiser:
         if low in self._keep:
             return value
         return "user_" + self.token("h", low)
+
+    def url(self, value: str, handle: str) -> str:
+        """A post's or profile's URL without its author's handle, then anonymised as a text.
+
+        Platforms put the handle in the path (``twitter.com/<handle>/status/…``,
+        ``tiktok.com/@<handle>/video/…``, ``blog.naver.com/<id>/…``) or in the query
+        (``?blogId=<id>``): a path segment or query value that IS the handle (any case, with or
+        without ``@``) becomes the handle's token, the one ``author_handle`` holds, so the URL
+        keeps its shape and still joins with the author."""
+        low = handle.strip().lstrip("@").lower()
+        if low and low not in self._keep and value:
+            token = "user_" + self.token("h", low)
+
+            def plain(part: str) -> str:
+                return unquote(part).lstrip("@").lower()
+
+            parts = urlsplit(value)
+            path = "/".join(("@" if seg.startswith("@") else "") + token if plain(seg) == low else seg
+                            for seg in parts.path.split("/"))
+            query = parts.query
+            pairs = parse_qsl(query, keep_blank_values=True)
+            if any(plain(v) == low for _, v in pairs):
+                query = urlencode([(k, token if plain(v) == low else v) for k, v in pairs])
+            value = urlunsplit(parts._replace(path=path, query=query))
+        return self(value)
 
     def _replace(self, m: re.Match) -> str:
         kind = m.lastgroup

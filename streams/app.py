@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer, ConsumerRecord
 from agents.alerts import AlertPublisher, DeltaApplier
 from agents.campaigns import CampaignRegistry
 from agents.consumer_loop import ConsumerLoop
+from agents.ops import OpsRules
 from agents.predictor import PredictorAgent
 from agents.score import ScoreAgent, ScorerConfig, ScoringPool
 from agents.voices import VoiceStage
@@ -172,6 +173,7 @@ class Pipeline(mode.Service):
         self.accepting = True  # False once a clean stop began: new input would not be drained
         self.backlog: BacklogGauge | None = None
         self.predictor: PredictorAgent | None = None
+        self.ops: OpsRules | None = None  # the design's alert rules over this worker's metrics
 
     async def on_start(self) -> None:
         s = self.tv.settings
@@ -208,6 +210,14 @@ class Pipeline(mode.Service):
         self._tasks.append(asyncio.create_task(
             self.predictor.run(lambda: list(self.tv.registry.campaigns.values()), s.predict_interval_seconds),
             name="predictor"))
+        producer = self.producer
+
+        async def send_ops_alert(key: bytes, value: bytes) -> None:
+            await (await producer.send(Topics.OPS_ALERTS, value, key=key))
+
+        self.ops = OpsRules(self.tv.metrics.registry, send_ops_alert, window_seconds=s.ops_window_seconds,
+                            started_at=self.started_at)
+        self._tasks.append(asyncio.create_task(self.ops.run(s.ops_eval_seconds), name="ops-rules"))
         self.ready.set()
 
     def problems(self) -> list[str]:

@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from schemas import Campaign
 from streams.kafka import tansu_compat
 from streams.kafka.embedded import EmbeddedBroker
+from streams.logs import configure_logging, resolve_format
 from streams.settings import Settings
 from streams.kafka.topics import ensure_topics
 
@@ -53,13 +54,6 @@ async def broker_is_tansu(bootstrap: str) -> bool:
         await admin.close()
 
 
-def quiet_libraries(level: str) -> None:
-    # The worker leaves library loggers at DEBUG otherwise; that costs 4-5 % (DESIGN.md).
-    logging.basicConfig(level=level, format="[%(asctime)s] %(levelname)s %(name)s: %(message)s")
-    for name in ("aiokafka", "faust", "mode", "kafka", "aiohttp.access"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def write_state(settings: Settings, **extra: Any) -> Path:
     path = settings.data_dir / STATE_FILE
     path.write_text(json.dumps({"pid": os.getpid(), "web_url": f"http://{settings.web_host}:{settings.web_port}",
@@ -84,7 +78,7 @@ def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = N
     from streams.salt import salt_from
     from tables.clickhouse.store import ClickHouseStore
 
-    quiet_libraries(settings.log_level)
+    configure_logging(settings.log_level, resolve_format(settings.log_format, embedded=embedded, stream=sys.stderr))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         # up creates the salt on first start; a production worker must be given one

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     partitions: int = Field(2, ge=1)
     app_id: str = "truevoice"
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = Field(
+        None, description="json (one object per line) or text; unset: text for `up` on a terminal, else json")
+    ops_eval_seconds: float = Field(5.0, gt=0, description="how often the ops alert rules are evaluated")
+    ops_window_seconds: float = Field(300.0, gt=0, description="the window of the ops rules' rates and p99")
     anon_salt: SecretStr | None = Field(None, description="salt of the pseudonyms; unset: <data dir>/anon.salt")
     window_flush_seconds: float = 0.5
     window_retention_hours: int = 25

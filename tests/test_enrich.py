@@ -125,3 +125,23 @@ def test_detect_langs_of_a_batch():
     # Hangul at least a third as often as ASCII letters: ko; ASCII letters: en; neither: und
     assert detect_langs(texts) == ["ko", "en", "en", "ko", "und", "und", "und", "ko"]
     assert detect_langs([]) == []
+
+
+@pytest.mark.parametrize("url", [
+    "https://twitter.com/Jimin_0312/status/1900000000000006021",
+    "https://www.tiktok.com/@jimin_0312/video/7480000000000209458",
+    "https://blog.naver.com/PostView.naver?blogId=jimin_0312&logNo=223",
+    "https://blog.naver.com/JIMIN_0312/223",
+])
+def test_the_post_url_loses_the_authors_handle(scorer, url):
+    """Platforms put the author's handle in a post's URL; it is stored (ClickHouse mentions.url)."""
+    [s] = MentionEnricher(scorer, NoCampaigns(), A).enrich([mention(url=url, text="존맛 ㅋㅋ")])
+    assert "jimin" not in s.dumps().decode().lower()
+    assert s.author.handle in s.url  # the token of the author_handle column, where the handle was
+    assert s.url.split("/")[2] == url.split("/")[2]  # still a link to the same site
+
+
+def test_a_url_without_the_handle_is_kept(scorer):
+    url = "https://gall.dcinside.com/board/view/?id=ramen&no=123"
+    [s] = MentionEnricher(scorer, NoCampaigns(), A).enrich([mention(url=url, text="존맛 ㅋㅋ")])
+    assert s.url == url

@@ -110,6 +110,11 @@ def test_up_replays_sample_stops_cleanly_and_restarts_with_everything(worker_fac
     raw_ids = {m["author"]["id"] for m in load_sample()}
     stored_ids = {r[0] for r in up.sql("SELECT DISTINCT author_id FROM mentions")}
     assert stored_ids and not (stored_ids & raw_ids) and all(i.startswith("author_") for i in stored_ids)
+    # nor by handle: not as author_handle, nor inside a post's URL (twitter.com/<handle>/status/…)
+    raw_handles = {m["author"]["handle"].lstrip("@").lower() for m in load_sample() if m["author"].get("handle")}
+    stored = up.sql("SELECT groupUniqArray(author_handle), groupUniqArray(lower(url)) FROM mentions")[0]
+    assert stored[0] and not (set(stored[0]) & raw_handles)
+    assert not [u for u in stored[1] for h in raw_handles if h in u]
 
     # accepted a moment before Ctrl-C: the broker keeps topics in memory only, so `up` must
     # drain them into ClickHouse before it stops
@@ -158,6 +163,7 @@ def test_stop_never_waits_on_an_endless_analyst_query(worker_factory):
     body = b'{"sql": "SELECT count() FROM numbers(1000000000000)"}'
     endless = socket.create_connection(("127.0.0.1", up.web_port))
     endless.sendall(f"POST /api/sql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Authorization: Bearer {up.api_key}\r\n"
                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
     wait_until(lambda: up.metrics()["truevoice_analyst_queries_running"] == 1, 30, "the endless query running")
     accepted = make_mentions(200, seed=17, prefix="term")
@@ -169,21 +175,42 @@ def test_stop_never_waits_on_an_endless_analyst_query(worker_factory):
     assert again.stop(signal.SIGTERM) == 0
 
 
-def test_up_prints_its_banner_once_the_api_answers(worker_factory):
-    import urllib.request
-
-    up = worker_factory(None, command="up", extra=["--no-sample"])
+def _banner(up) -> list[str]:
+    """Start ``up`` and read its output up to the banner's dashboard line."""
     with open(up.log_path, "ab") as log:  # the fixture's cleanup ends the process
         up.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", *up.args], env=up.env, cwd=REPO,
                                    stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
     assert up.proc.stdout is not None
     printed = []
-    for line in up.proc.stdout:  # until the banner's API line, then at once:
+    for line in up.proc.stdout:
         printed.append(line)
-        if line.lstrip().startswith("API "):
+        if line.lstrip().startswith("dashboard "):
             break
-    assert printed and printed[-1].split()[1] == f"{up.url}/", "".join(printed)
-    with urllib.request.urlopen(up.url + "/health", timeout=5) as resp:
+    return printed
+
+
+def test_up_prints_its_banner_once_the_api_answers(worker_factory):
+    import urllib.request
+
+    # a data directory without keys: up makes the first admin key and shows it once
+    up = worker_factory(None, command="up", extra=["--no-sample"], make_key=False)
+    printed = _banner(up)
+    api = next(line for line in printed if line.lstrip().startswith("API "))
+    assert api.split()[1] == f"{up.url}/", "".join(printed)
+    with urllib.request.urlopen(up.url + "/health", timeout=5) as resp:  # answered before the banner
         assert resp.status == 200
+    key = next(line for line in printed if line.lstrip().startswith("API key")).split()[2]
+    assert printed[-1].split()[1] == f"{up.url}/#key={key}"
+    req = urllib.request.Request(up.url + "/api/campaigns", headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=5) as resp:
+        assert resp.status == 200
+    assert key not in (up.data_dir / "api_keys.json").read_text()
     assert up.stop(signal.SIGTERM) == 0
     up.proc.stdout.close()
+    # later starts show no key (none is kept to show); they say how to make one
+    again = worker_factory(None, command="up", extra=["--no-sample"], data_dir=up.data_dir, make_key=False)
+    printed = _banner(again)
+    assert key not in "".join(printed) and "truevoice keys create" in "".join(printed)
+    assert printed[-1].split()[1] == f"{again.url}/"
+    assert again.stop(signal.SIGTERM) == 0
+    again.proc.stdout.close()

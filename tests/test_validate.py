@@ -57,6 +57,12 @@ def test_dead_letter_json_object_is_pseudonymised_and_reserialised():
     assert re.search("@user_" + HEX, stored["text"])
 
 
+def test_dead_letter_url_loses_the_authors_handle():
+    d = letter(orjson.dumps(raw(platform="myspace", url="https://twitter.com/Jimin_0312/status/1")))
+    assert "jimin" not in d.raw.lower()
+    assert orjson.loads(d.raw)["url"] == f"https://twitter.com/{A.handle('Jimin_0312')}/status/1"
+
+
 @pytest.mark.parametrize("author", [
     {"id": 1234567, "handle": 42}, {"id": ["1234567"], "handle": {"name": "jimin"}}, {"id": 12.5, "handle": True},
     {"id": "1234567"}, {"handle": "jimin"},

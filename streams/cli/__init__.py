@@ -238,13 +238,24 @@ def cmd_sql(args: argparse.Namespace) -> int:
         import urllib.error
         import urllib.request
 
-        req = urllib.request.Request(f"{state['web_url']}/api/sql", data=orjson.dumps({"sql": args.query}),
-                                     headers={"Content-Type": "application/json"})
+        from streams.keystore import DEFAULT_TENANT, KeyStore
+
+        # whoever may write the data directory's key file may read all of its data anyway: a key
+        # made for this one call (deleted after it, expired if this process dies) keeps no secret on disk
+        keys = KeyStore(settings.resolved_api_keys_file)
         try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
-                body = orjson.loads(resp.read())
+            with keys.temporary(DEFAULT_TENANT, admin=True, name="truevoice sql", seconds=600) as key:
+                req = urllib.request.Request(f"{state['web_url']}/api/sql", data=orjson.dumps({"sql": args.query}),
+                                             headers={"Content-Type": "application/json",
+                                                      "Authorization": f"Bearer {key}"})
+                with urllib.request.urlopen(req, timeout=120) as resp:
+                    body = orjson.loads(resp.read())
         except urllib.error.HTTPError as exc:
             raise SystemExit(f"error: {orjson.loads(exc.read()).get('error', exc.reason)}") from exc
+        except urllib.error.URLError as exc:
+            raise SystemExit(f"error: cannot reach the running TrueVoice at {state['web_url']}: {exc.reason}") from exc
+        except (OSError, TrueVoiceError) as exc:  # the key file is not ours to write, or is damaged
+            raise SystemExit(f"error: cannot make a key for the running TrueVoice in {keys.path}: {exc}") from exc
         result = QueryResult(columns=body["columns"], rows=[tuple(r) for r in body["rows"]])
     else:
         require_data(settings)

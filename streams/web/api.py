@@ -22,6 +22,8 @@ from streams.metrics import Metrics, WorkerCollector, status_class
 from streams.web import live
 from streams.web.auth import ApiKeyAuth, is_admin, may_see
 from streams.web.feed import AlertFeed, latest_alerts
+from streams.web.readiness import Readiness
+from streams.web.request_id import install as install_request_ids
 from tables.combiner import window_key
 
 
@@ -75,6 +77,7 @@ class WebServer(mode.Service):
         self.feed = AlertFeed()
         self.runner: web.AppRunner | None = None
         tv.metrics.registry.register(WorkerCollector(tv, self.feed))
+        self.readiness = Readiness(tv)
 
     def make_app(self) -> web.Application:
         from streams.keystore import KeyStore
@@ -100,6 +103,7 @@ class WebServer(mode.Service):
             web.get("/api/accuracy", self.accuracy),
         ])
         live.LiveApi(self.tv, self.feed).mount(app)  # /api/v1/realtime, /api/v1/ws/..., /ws/alerts
+        install_request_ids(app)  # X-Request-ID: the correlation id of every log line of a request
         return app
 
     async def on_start(self) -> None:
@@ -115,6 +119,7 @@ class WebServer(mode.Service):
         # running analyst queries are killed first: the HTTP server's cleanup waits for handlers
         self.tv.store.analyst.close()
         await self.feed.stop()
+        self.readiness.close()
         if self.runner:
             await self.runner.cleanup()
 
@@ -133,8 +138,9 @@ class WebServer(mode.Service):
         return json_response({"status": "ok"})
 
     async def ready(self, request: web.Request) -> web.Response:
-        """Ready = started, storage taking writes, and the backlog within its bound."""
-        problems = self.tv.pipeline.problems()
+        """Ready = started, not failing, the backlog within its bound, and the broker, ClickHouse
+        and the models answering now (streams.web.readiness); 503 with the reasons otherwise."""
+        problems = await self.readiness.problems()
         body = {"ready": not problems, "problems": problems}
         return json_response(body, status=200 if not problems else 503)
 

@@ -1,0 +1,54 @@
+"""The correlation id of an HTTP request: the caller's ``X-Request-ID`` when it is sane, else a
+new one; set for everything the handler logs and echoed in the response's ``X-Request-ID``.
+
+Sane is strict on purpose: the value is written into every log line and sent back in a header,
+so it may hold only letters, digits and ``._:-`` and at most 128 characters. Anything else (a
+newline that would forge a log line, 10 kB, non-ASCII, JSON quotes) is replaced, not cleaned:
+a half-kept id would match nobody's.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from agents.correlation import correlation_id, new_correlation_id
+
+HEADER = "X-Request-ID"
+MAX_LENGTH = 128
+_KEY = "request_id"
+_SANE = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % MAX_LENGTH)
+
+
+def request_id_from(value: str | None) -> str:
+    """The caller's id if it is sane, else a fresh one."""
+    if value is not None and _SANE.fullmatch(value):
+        return value
+    return new_correlation_id()
+
+
+@web.middleware
+async def request_id_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Outermost middleware: every later one (auth, metrics, errors) logs under the id too."""
+    request[_KEY] = rid = request_id_from(request.headers.get(HEADER))
+    token = correlation_id.set(rid)
+    try:
+        return await handler(request)
+    finally:
+        correlation_id.reset(token)
+
+
+async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: every response gets the id, errors and WebSocket handshakes too
+    (a handler prepares those itself, before a middleware could add a header)."""
+    rid = request.get(_KEY)
+    if rid is not None:
+        response.headers[HEADER] = rid
+
+
+def install(app: web.Application) -> None:
+    """The middleware first (outermost), the echo on every response of ``app``."""
+    app.middlewares.insert(0, request_id_middleware)
+    app.on_response_prepare.append(echo_request_id)
