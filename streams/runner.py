@@ -21,6 +21,7 @@ from streams.kafka.embedded import EmbeddedBroker
 from streams.logs import configure_logging, resolve_format
 from streams.settings import Settings
 from streams.kafka.topics import ensure_topics
+from streams.keystore import KeyStore
 
 log = logging.getLogger("truevoice")
 
@@ -122,7 +123,13 @@ def run(settings: Settings, *, embedded: bool, sample: Iterable[dict] | None = N
             else:
                 _replay_when_ready(tv, sample)
         state = write_state(settings)
-        _banner_when_serving(tv, settings, embedded)
+        keys = KeyStore(settings.resolved_api_keys_file)
+        # up makes the first admin key so that `make run` needs no key step; a worker is given keys
+        first_key = keys.create_first_admin("first admin key (truevoice up)") if embedded else None
+        if not embedded and not keys.records():
+            log.warning("no API keys in %s: every /api request will get 401; make one with "
+                        "`truevoice keys create --admin`", keys.path)
+        _banner_when_serving(tv, settings, embedded, first_key.key if first_key else None)
         worker = TrueVoiceWorker(tv, drain_on_stop=embedded, loop=loop, loglevel=settings.log_level,
                                  quiet=True, override_logging=False)
         from agents.score import tune_gc
@@ -158,7 +165,7 @@ def _replay_when_ready(tv: Any, records: Iterable[dict]) -> None:
         print(f"sample: {n} mentions sent to mentions.raw; they reach ClickHouse within seconds", flush=True)
 
 
-def _banner_when_serving(tv: Any, settings: Settings, embedded: bool) -> None:
+def _banner_when_serving(tv: Any, settings: Settings, embedded: bool, first_key: str | None) -> None:
     """The banner once the API answers: GET /health from this process, then print."""
     import aiohttp
 
@@ -176,17 +183,27 @@ def _banner_when_serving(tv: Any, settings: Settings, embedded: bool) -> None:
                 except (aiohttp.ClientError, asyncio.TimeoutError):
                     pass
                 await asyncio.sleep(0.05)  # the server is still starting
-        _banner(settings, embedded)
+        _banner(settings, embedded, first_key)
 
 
-def _banner(settings: Settings, embedded: bool) -> None:
+def _banner(settings: Settings, embedded: bool, first_key: str | None) -> None:
     where = "embedded Tansu" if embedded else settings.broker_url
+    web = f"http://{settings.web_host}:{settings.web_port}/"
+    if first_key:
+        # the fragment never reaches a server or a log: the dashboard reads the key from it
+        key_lines = (f"  API key     {first_key}  (admin; shown only now)\n"
+                     f"  dashboard   {web}#key={first_key}\n")
+    else:
+        key_lines = (f"  API key     `truevoice keys create --admin --data-dir {settings.data_dir}` makes one "
+                     f"(keys are shown only when made)\n"
+                     f"  dashboard   {web}\n")
     print(
         f"TrueVoice is running\n"
         f"  broker      {where} ({settings.broker_url})\n"
         f"  ClickHouse  {settings.resolved_clickhouse_url}\n"
         f"  data dir    {settings.data_dir.resolve()}\n"
-        f"  API         http://{settings.web_host}:{settings.web_port}/  (alerts: ws://{settings.web_host}:{settings.web_port}/ws/alerts)\n"
+        f"  API         {web}  (alerts: ws://{settings.web_host}:{settings.web_port}/ws/alerts)\n"
+        f"{key_lines}"
         f"  SQL         truevoice sql --data-dir {settings.data_dir} \"SELECT platform, count() FROM mentions FINAL GROUP BY platform\"\n"
         f"  stop        Ctrl-C (drains the topics into ClickHouse first)",
         flush=True,

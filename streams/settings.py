@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     predict_window_hours: int = Field(24, ge=1, description="mentions a prediction reads, and its horizon")
     api_keys_file: Path | None = Field(None, description="the API key file (hashes only); unset: "
                                                           "<data dir>/api_keys.json. Several workers share one")
-    rate_limit_per_minute: int = Field(1200, ge=1, description="API requests per minute, per key and per "
+    rate_limit_per_minute: int = Field(3000, ge=1, description="API requests per minute, per key and per "
                                                                "client address")
     voices_ttl_minutes: float = Field(360.0, gt=0, description="how long an author's posts are remembered "
                                                                 "(self-repetition window)")
