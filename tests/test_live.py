@@ -11,19 +11,15 @@ import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timezone
-from types import SimpleNamespace
 
 import aiohttp
 import orjson
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from aiokafka import AIOKafkaProducer
 
-from agents.campaigns import CampaignRegistry
-from schemas import Alert, Campaign, Topics
-from streams.web.feed import AlertFeed, DropOldestQueue
-from streams.web.live import ALERTS_ROUTE, CAMPAIGN_ROUTE, LiveApi
+from schemas import Alert, Topics
+from streams.web.feed import DropOldestQueue
+from streams.web.live import ALERTS_ROUTE, CAMPAIGN_ROUTE
 from tests.conftest import wait_until
 from tests.test_api import api  # noqa: F401 - a worker of this module's own, made as test_api makes it
 from tests.mentions import make_mentions
@@ -362,43 +358,49 @@ def test_a_queue_within_its_bound_drops_nothing():
     assert asyncio.run(run()) == ([f"m{i}" for i in range(6)], 0)
 
 
-# -- tenancy (the contract with the auth middleware: request["principal"]) ------------------------
-def campaign_of(campaign_id: str, tenant: str) -> Campaign:
-    if "tenant" in Campaign.model_fields:
-        return Campaign(campaign_id=campaign_id, brand="b", keywords=["k"], tenant=tenant)
-    campaign = Campaign(campaign_id=campaign_id, brand="b", keywords=["k"])
-    object.__setattr__(campaign, "tenant", tenant)  # until the record has its tenant field
-    return campaign
+# -- tenancy: a tenant's key reads only its tenant's campaigns (streams.web.auth) --------------------
+def test_a_tenants_key_reads_only_its_own_campaigns_and_alerts(api):
+    create_campaign(api, "livetenant", "라이브테넌트")  # made with the admin key: tenant "default"
+    own = api.keys.create("default", name="live-own").key
+    other = api.keys.create("acme", name="live-other").key
+    wanted = flood_alerts("livetenant", 1, 100, "tenant-alert")[0]
 
+    def status_with(key: str, path: str) -> int:
+        req = urllib.request.Request(api.url + path, headers={"Authorization": f"Bearer {key}"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status
+        except urllib.error.HTTPError as exc:
+            assert "error" in orjson.loads(exc.read())
+            return exc.code
 
-def test_a_tenant_reads_only_its_own_campaigns_and_alerts():
-    registry = CampaignRegistry()
-    registry.update([campaign_of("ours", "acme"), campaign_of("theirs", "globex")])
-    feed = AlertFeed()
-    api = LiveApi(SimpleNamespace(registry=registry), feed)
-    acme = SimpleNamespace(tenant="acme", admin=False)
-
-    @web.middleware
-    async def as_acme(request: web.Request, handler):
-        request["principal"] = acme
-        return await handler(request)
-
-    async def run() -> dict[str, int]:
-        app = web.Application(middlewares=[as_acme])
-        api.mount(app)
-        async with TestClient(TestServer(app)) as client:
-            out = {}
-            for path in ("/api/v1/realtime/theirs", "/api/v1/realtime/*", "/api/v1/ws/theirs",
-                         "/api/v1/realtime/nobodys", "/api/v1/ws/nobodys"):
-                r = await client.get(path)
-                out[path] = r.status
-                assert "error" in await r.json()
-            return out
-
+    wait_until(lambda: status_with(own, "/api/v1/realtime/livetenant") == 200, 30, "the new key accepted")
     # an unknown campaign answers as another tenant's does: a key cannot probe which ids exist
-    assert asyncio.run(run()) == {"/api/v1/realtime/theirs": 403, "/api/v1/realtime/*": 403, "/api/v1/ws/theirs": 403,
-                                  "/api/v1/realtime/nobodys": 403, "/api/v1/ws/nobodys": 403}
-    accepts = api.alerts_for(acme)
-    assert accepts({"campaign_id": "ours"}) and not accepts({"campaign_id": "theirs"}) and not accepts(
-        {"campaign_id": "*"})
-    assert api.alerts_for(None)({"campaign_id": "theirs"})  # no middleware: admin
+    assert {path: status_with(other, path) for path in ("/api/v1/realtime/livetenant", "/api/v1/realtime/nobodys",
+                                                        "/api/v1/realtime/*")} == {
+        "/api/v1/realtime/livetenant": 403, "/api/v1/realtime/nobodys": 403, "/api/v1/realtime/*": 403}
+    assert status_with(own, "/api/v1/realtime/*") == 403  # every tenant's mentions: admins only
+
+    async def run() -> None:
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(aiohttp.WSServerHandshakeError) as info:
+                await session.ws_connect(ws_url(api, f"/api/v1/ws/livetenant?key={other}"))
+            assert info.value.status == 403
+            async with session.ws_connect(ws_url(api, f"/api/v1/ws/livetenant?key={own}")) as mine, \
+                    session.ws_connect(ws_url(api, f"/api/v1/ws/alerts?key={own}")) as own_alerts, \
+                    session.ws_connect(ws_url(api, f"/api/v1/ws/alerts?key={other}")) as other_alerts:
+                await next_message(other_alerts, 10, "tick")
+                producer = AIOKafkaProducer(bootstrap_servers=api.broker.bootstrap_servers)
+                await producer.start()
+                try:
+                    await producer.send_and_wait(Topics.ALERTS, wanted, key=b"tenant")
+                finally:
+                    await producer.stop()
+                assert (await next_message(mine, 20, "alert"))["alert_id"] == "tenant-alert-0"
+                assert (await next_message(own_alerts, 20, "alert"))["alert_id"] == "tenant-alert-0"
+                seen_at = time.time()
+                # the other tenant's queue is in order: a tick made after the alert comes after it
+                while (msg := await next_message(other_alerts, 30))["type"] != "tick" or msg["as_of"] <= seen_at:
+                    assert msg["type"] == "tick", msg
+
+    asyncio.run(run())

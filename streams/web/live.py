@@ -30,6 +30,7 @@ from aiohttp import WSMsgType, web
 from pydantic import TypeAdapter, ValidationError
 
 from schemas import Campaign
+from streams.web.auth import is_admin, may_see
 from streams.web.feed import AlertFeed, FeedClient, alert_message, latest_alerts
 from streams.web.realtime import realtime_numbers
 
@@ -58,14 +59,6 @@ campaign_id_adapter: TypeAdapter[str] = TypeAdapter(
 
 def refusal(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status, dumps=lambda o: orjson.dumps(o).decode())
-
-
-def tenant_of(campaign: Any) -> str:
-    return getattr(campaign, "tenant", "default")
-
-
-def is_admin(principal: Any) -> bool:
-    return principal is None or bool(principal.admin)
 
 
 class LiveApi:
@@ -105,7 +98,7 @@ class LiveApi:
             return refusal(400, f"{campaign_id[:140]!r} is not a campaign id: 1 to 128 letters, digits, "
                                 "'_', '.', ':' or '-' (or '*' for every mention)")
         campaign = self.tv.registry.campaigns.get(campaign_id)
-        if not is_admin(principal) and (campaign is None or tenant_of(campaign) != principal.tenant):
+        if not may_see(principal, campaign):
             # unknown and another tenant's answer alike: a key cannot probe which ids exist
             return refusal(403, f"campaign {campaign_id!r} is not one of this key's tenant's campaigns "
                                 "(GET /api/campaigns lists them)")
@@ -117,12 +110,8 @@ class LiveApi:
         """Which alerts a caller on the alert routes receives: all, or its tenant's campaigns'."""
         if is_admin(principal):
             return lambda alert: True
-        registry = self.tv.registry
-
-        def own(alert: dict) -> bool:
-            campaign = registry.campaigns.get(alert.get("campaign_id"))
-            return campaign is not None and tenant_of(campaign) == principal.tenant
-        return own
+        campaigns = self.tv.registry.campaigns
+        return lambda alert: may_see(principal, campaigns.get(alert["campaign_id"]))
 
     # -- handlers -------------------------------------------------------------------------------
     async def realtime(self, request: web.Request) -> web.Response:
