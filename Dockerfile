@@ -26,7 +26,8 @@ WORKDIR /var/lib/truevoice
 USER truevoice
 VOLUME ["/var/lib/truevoice"]
 EXPOSE 6066
+# ready = the broker, ClickHouse and the models reachable (a 503 from /ready fails the check)
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=5 \
-  CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/health' % os.environ.get('TRUEVOICE_WEB_PORT','6066'), timeout=4)" || exit 1
+  CMD python -c "import os,urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('TRUEVOICE_WEB_PORT','6066'), timeout=4)" || exit 1
 ENTRYPOINT ["truevoice"]
 CMD ["worker"]

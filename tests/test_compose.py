@@ -18,7 +18,9 @@ SECRETS = {
     "CLICKHOUSE_PASSWORD": "test-writer-password",
     "CLICKHOUSE_ANALYST_PASSWORD": "test-analyst-password",
     "TRUEVOICE_ANON_SALT": "test-salt-0123456789abcdef",
+    "TRUEVOICE_API_KEYS_DIR": "/srv/truevoice-keys",
 }
+TRUEVOICE_SERVICES = ("topics", "migrate", "worker", "api")
 
 
 def _load() -> dict:
@@ -121,3 +123,66 @@ def test_dockerfile_non_root_cpu_install():
         assert heavy in text.split("pip show", 1)[1].splitlines()[0], heavy
     ignore = (REPO / ".dockerignore").read_text().split()
     assert ".venv" in ignore and ".git" in ignore
+
+
+def _resolved() -> dict:
+    proc = _config(SECRETS)
+    assert proc.returncode == 0, proc.stderr
+    return yaml.safe_load(proc.stdout)["services"]
+
+
+def _published(service: dict) -> list[str]:
+    """Each published port as docker-compose resolved it: "host_ip:published:target/proto"."""
+    return [p if isinstance(p, str) else f"{p.get('host_ip', '')}:{p.get('published')}:{p['target']}"
+            for p in service.get("ports", [])]
+
+
+def test_only_the_api_is_published_and_only_on_loopback():
+    services = _resolved()
+    for name, service in services.items():
+        assert service.get("network_mode") != "host", name
+        if name != "api":
+            assert not service.get("ports") and not service.get("expose"), f"{name} publishes {service.get('ports')}"
+    (api,) = _published(services["api"])
+    assert api.startswith("127.0.0.1:6066:6066"), api
+
+
+def test_healthchecks_ask_ready():
+    services = _resolved()
+    for name in ("worker", "api"):
+        probe = " ".join(services[name]["healthcheck"]["test"])
+        assert "/ready" in probe and "/health" not in probe, name
+    docker_check = (REPO / "Dockerfile").read_text().split("HEALTHCHECK", 1)[1]
+    assert "/ready" in docker_check and "/health" not in docker_check
+
+
+def test_the_api_is_behind_keys_from_a_read_only_folder():
+    services = _resolved()
+    for name in ("worker", "api"):
+        service = services[name]
+        keys_file = service["environment"]["TRUEVOICE_API_KEYS_FILE"]
+        folder = keys_file.rsplit("/", 1)[0]
+        mounts = [v for v in service["volumes"] if isinstance(v, str) and v.split(":")[1:2] == [folder]]
+        assert mounts == [f"{SECRETS['TRUEVOICE_API_KEYS_DIR']}:{folder}:ro"], service["volumes"]
+        # every worker reads the same keys, so a key works on any of them and a revoke on all
+        assert "TRUEVOICE_API_KEYS_DIR" not in service["environment"]
+
+
+def test_no_password_or_secret_has_a_value_in_the_files():
+    import re
+    import xml.etree.ElementTree as ET
+
+    raw = _load()
+    envs = [raw["x-truevoice-env"]] + [s.get("environment", {}) for s in raw["services"].values()]
+    for env in envs:
+        for key, value in env.items():
+            if re.search(r"PASSWORD|SECRET|SALT|TOKEN", key) or re.search(r"PASSWORD|SECRET|SALT", str(value)):
+                assert re.search(r"\$\{[A-Z_]+:\?[^}]+\}", str(value)), f"{key} has a value of its own: {value}"
+    for xml in (REPO / "clickhouse" / "users.d").glob("*.xml"):
+        root = ET.parse(xml).getroot()
+        for user in root.iter("users"):
+            for node in user.iter():
+                if node.tag.startswith("password"):
+                    assert not (node.text or "").strip() and node.get("from_env"), f"{xml.name}: {node.tag}"
+    resolved = _config(SECRETS).stdout
+    assert "secret" not in resolved.replace("secrets", "")  # the old default password is gone
