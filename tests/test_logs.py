@@ -100,7 +100,7 @@ def test_a_request_logs_under_its_id_and_the_response_echoes_it(worker):
                       30, "the request's log line")
     (record,) = line
     assert record["route"] == "/api/windows" and record["status"] == 200 and record["level"] == "INFO"
-    assert record["time"].endswith("+00:00") and record["logger"] == "streams.web.request_id"
+    assert record["time"].endswith("+00:00") and record["logger"] == "streams.web.api"
     # no id sent: one is made, echoed, and logged; errors (401 without a key) carry it too
     status, headers = _raw_get(worker.web_port, "/api/campaigns")
     assert status == 401 and FRESH.fullmatch(headers["x-request-id"])

@@ -43,6 +43,7 @@ class Worker(Protocol):
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024 * 1024
+PROBES = frozenset({"/health", "/ready", "/metrics"})
 
 
 def _add_rows(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -168,10 +169,15 @@ class WebServer(mode.Service):
             raise
         finally:
             metrics = self.tv.metrics
+            seconds = time.perf_counter() - started
             metrics.http_requests.labels(route, request.method, str(status)).inc()
             if route not in live.WS_ROUTES:
-                metrics.http_seconds.labels(route, request.method, status_class(status)).observe(
-                    time.perf_counter() - started)
+                metrics.http_seconds.labels(route, request.method, status_class(status)).observe(seconds)
+            # the access line, under the request's correlation id: the route template, never the
+            # path or query (ids, text, a ?key=); probes at DEBUG, they come every few seconds
+            log.log(logging.DEBUG if route in PROBES else logging.INFO, "%s %s -> %d in %.1f ms", request.method,
+                    route, status, seconds * 1000, extra={"method": request.method, "route": route,
+                                                          "status": status, "duration_ms": round(seconds * 1000, 2)})
 
     # -- analysts ---------------------------------------------------------------------------
     async def _json_body(self, request: web.Request) -> Any:

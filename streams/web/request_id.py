@@ -9,20 +9,14 @@ a half-kept id would match nobody's.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import re
-import time
 from typing import Any
 
 from aiohttp import web
 
 from agents.correlation import correlation_id, new_correlation_id
 
-log = logging.getLogger(__name__)
-
 HEADER = "X-Request-ID"
-PROBES = frozenset({"/health", "/ready", "/metrics"})
 MAX_LENGTH = 128
 _KEY = "request_id"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % MAX_LENGTH)
@@ -37,30 +31,13 @@ def request_id_from(value: str | None) -> str:
 
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Outermost middleware: every later one (auth, metrics, errors) logs under the id too, and
-    one line per request says what was answered (probes at DEBUG: they come every few seconds)."""
+    """Outermost middleware: every later one (auth, metrics and its access line, errors) and the
+    handler log under the id."""
     request[_KEY] = rid = request_id_from(request.headers.get(HEADER))
     token = correlation_id.set(rid)
-    started = time.perf_counter()
-    status = 500
     try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:
-        status = exc.status
-        raise
-    except asyncio.CancelledError:
-        status = 499  # the client went away
-        raise
+        return await handler(request)
     finally:
-        # the route template, never the path or the query: they may hold ids, text or a ?key=
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        ms = (time.perf_counter() - started) * 1000
-        log.log(logging.DEBUG if route in PROBES else logging.INFO, "%s %s -> %d in %.1f ms", request.method, route,
-                status, ms, extra={"method": request.method, "route": route, "status": status,
-                                   "duration_ms": round(ms, 2)})
         correlation_id.reset(token)
 
 
