@@ -260,11 +260,14 @@ def test_a_client_that_never_reads_does_not_delay_the_others(api):
 def test_records_that_are_not_alerts_never_stop_the_feed(api):
     create_campaign(api, "livepoison", "라이브독")
     good = flood_alerts("livepoison", 1, 100, "after-poison")[0]
+    tenant_key = api.keys.create("default", name="live-poison").key  # its filter reads each alert's campaign
 
-    async def run() -> dict:
-        async with aiohttp.ClientSession(headers=headers(api)) as session:
-            async with session.ws_connect(ws_url(api, "/api/v1/ws/livepoison")) as ws:
+    async def run() -> tuple[dict, dict]:
+        async with aiohttp.ClientSession(headers=headers(api)) as session, aiohttp.ClientSession() as keyless:
+            async with session.ws_connect(ws_url(api, "/api/v1/ws/livepoison")) as ws, \
+                    keyless.ws_connect(ws_url(api, f"/api/v1/ws/alerts?key={tenant_key}")) as tenant:
                 await next_message(ws, 10, "tick")
+                await next_message(tenant, 10, "tick")
                 producer = AIOKafkaProducer(bootstrap_servers=api.broker.bootstrap_servers)
                 await producer.start()
                 try:
@@ -274,9 +277,9 @@ def test_records_that_are_not_alerts_never_stop_the_feed(api):
                         await producer.send_and_wait(Topics.ALERTS, value, key=b"poison")
                 finally:
                     await producer.stop()
-                return await next_message(ws, 20, "alert")
+                return await next_message(ws, 20, "alert"), await next_message(tenant, 20, "alert")
 
-    assert asyncio.run(run())["alert_id"] == "after-poison-0"
+    assert [a["alert_id"] for a in asyncio.run(run())] == ["after-poison-0", "after-poison-0"]
 
 
 def test_a_client_sending_a_huge_frame_is_closed_and_others_go_on(api):
