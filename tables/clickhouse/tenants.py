@@ -74,8 +74,7 @@ def view_statements(base: str, tenant: str, tables: dict[str, tuple[str, set[str
     for name, scope in SCOPED.items():
         if name not in tables:
             continue  # not made by this schema version
-        engine, columns = tables[name]
-        final = " FINAL" if engine in _FINAL_ENGINES else ""
+        final = " FINAL" if tables[name][0] in _FINAL_ENGINES else ""
         source = f"{b}.{_quote(name)}{final}"
         if scope == "tenant":
             body = f"SELECT * FROM {source} WHERE {owner} = {_literal(tenant)}"
