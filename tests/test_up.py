@@ -136,7 +136,7 @@ def test_up_replays_sample_stops_cleanly_and_restarts_with_everything(worker_fac
     assert again.stop(signal.SIGTERM) == 0
 
 
-@pytest.mark.parametrize("command", ["up", "worker", "replay", "topics", "migrate", "sql", "models"])
+@pytest.mark.parametrize("command", ["up", "worker", "replay", "topics", "migrate", "sql", "models", "keys"])
 def test_every_subcommand_has_help(command):
     out = truevoice(command, "--help")
     assert out.returncode == 0 and "usage: truevoice" in out.stdout
