@@ -10,10 +10,14 @@ only when its next batch comes. Each problem is one line that names the part and
 from __future__ import annotations
 
 import asyncio
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 PROBE_SECONDS = 3.0
+# /ready is open and never rate limited: callers within this long share one round of probes, so
+# a flood of requests is not a flood of broker and ClickHouse round trips
+REUSE_SECONDS = 1.0
 
 
 class Readiness:
@@ -22,13 +26,22 @@ class Readiness:
         # its own thread: a ping never waits behind a sink insert, and a hung ping (one at a
         # time) makes the next probe time out instead of piling threads up
         self.executor = ThreadPoolExecutor(1, thread_name_prefix="ready-probe")
+        self._lock = asyncio.Lock()
+        self._last: tuple[float, list[str]] | None = None
 
     async def problems(self) -> list[str]:
+        async with self._lock:
+            now = time.monotonic()
+            if self._last is None or now - self._last[0] >= REUSE_SECONDS:
+                self._last = (now, await self._probe())
+            return list(self._last[1])
+
+    async def _probe(self) -> list[str]:
         pipeline = self.tv.pipeline
         found = list(pipeline.problems())
         if not pipeline.ready.is_set():
             return found
-        probes = await asyncio.gather(self._broker(), self._clickhouse(), return_exceptions=False)
+        probes = await asyncio.gather(self._broker(), self._clickhouse())
         found += [p for p in probes if p]
         models = self._models()
         if models:
