@@ -188,6 +188,26 @@ HOSTILE = [
     f"SELECT dictGetOrDefault('{DB}.d', 'x', toUInt64(1), '')",
     f"SELECT joinGet('{DB}.alerts', 'message', 'x')",
     f"SELECT hasColumnInTable('{DB}', 'alerts', 'message')",
+    # a subquery where a value or a table function's argument goes
+    f"SELECT * FROM values('a String', ((SELECT any(message) FROM {DB}.alerts)))",
+    f"SELECT * FROM generateSeries(1, (SELECT count() FROM {DB}.alerts))",
+    f"SELECT arrayJoin((SELECT groupArray(message) FROM {DB}.alerts))",
+    f"WITH (SELECT groupArray(message) FROM {DB}.alerts) AS x SELECT x",
+    f"SELECT arrayMap(m -> m, (SELECT groupArray(message) FROM {OTHER}.alerts))",
+    f"SELECT alert_id FROM alerts WHERE alert_id GLOBAL IN {DB}.alerts",
+    f"SELECT alert_id FROM alerts WHERE alert_id IN (SELECT alert_id FROM {DB}.alerts UNION ALL SELECT '')",
+    # more ways to look at other databases' tables
+    f"SHOW COLUMNS FROM {DB}.alerts",
+    f"SHOW CREATE VIEW {OTHER}.alerts",
+    f"SHOW CREATE DICTIONARY {DB}.d",
+    f"DESCRIBE (SELECT * FROM {DB}.alerts)",
+    f"EXISTS {OTHER}.alerts",
+    f"EXPLAIN ESTIMATE SELECT * FROM {DB}.alerts",
+    f"EXPLAIN AST SELECT * FROM {DB}.alerts",
+    f"SELECT * FROM TVSEC.alerts",
+    "SELECT * FROM tvsеc.alerts",  # a Cyrillic е
+    # the tenant's own database, qualified, reads its own rows only
+    f"SELECT * FROM {tenant_database(DB, 'acme')}.alerts",
     # changing where names resolve, or the limits, from inside the query
     f"USE {DB}",
     "SELECT * FROM alerts SETTINGS readonly = 0",
