@@ -154,9 +154,9 @@ class LiveApi:
         if recent:
             for alert in [a for a in latest_alerts(self.feed.recent) if accepts(a)][-recent:]:
                 client.offer(alert_message(alert))
+        self.feed.add(client)  # before its first tick, which counts the connected clients
         if ticks:
             self._offer_tick(client, {})  # the numbers at once, not a tick later
-        self.feed.add(client)
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.ERROR:
@@ -226,7 +226,7 @@ class LiveApi:
                 **self._throughput,
                 "ready": not p.problems(),
                 "backlog_records": backlog.lag if backlog else 0,
-                "capacity_per_second": backlog.capacity if backlog else 0.0,
+                "capacity_per_second": round(backlog.capacity, 1) if backlog else 0.0,
                 "consumer_lag_records": [{"group": g, "topic": t, "records": n}
                                          for (g, t), n in sorted((backlog.lag_by_topic if backlog else {}).items())],
             },
