@@ -23,7 +23,8 @@ install: $(STAMP)
 
 # Debian's docker-compose validates docker-compose.yml in the tests (no engine needed); promtool
 # (Debian's prometheus package, the only one that carries it; its recommends left out) checks and
-# unit-tests the ops alert rules (streams/ops/prometheus_rules.yml).
+# unit-tests the ops alert rules (streams/ops/prometheus_rules.yml). Debian's chromium is the browser
+# tests/test_dashboard.py drives through Playwright (nothing is downloaded), fonts-noto-cjk its Hangul.
 system-deps:
 	@command -v docker-compose >/dev/null 2>&1 || { \
 	  echo "installing docker-compose (Debian package)"; \
@@ -32,6 +33,10 @@ system-deps:
 	  echo "installing promtool (Debian package prometheus)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    prometheus >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list | grep -q "Noto Sans CJK"; } || { \
+	  echo "installing chromium and fonts-noto-cjk (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium fonts-noto-cjk >/dev/null; }
 
 run: install
 	$(BIN)/truevoice up

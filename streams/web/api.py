@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from pathlib import Path
 from typing import Any, Protocol
 
 import mode
@@ -43,6 +44,8 @@ class Worker(Protocol):
 log = logging.getLogger(__name__)
 
 MAX_BODY = 16 * 1024 * 1024
+# the dashboard: plain files served as they are (no build step), open without a key like `/`
+STATIC_DIR = Path(__file__).with_name("static")
 PROBES = frozenset({"/health", "/ready", "/metrics"})
 
 
@@ -89,6 +92,7 @@ class WebServer(mode.Service):
                               middlewares=[self.http_metrics, auth.middleware, errors_middleware])
         app.add_routes([
             web.get("/", self.index),
+            web.static("/static", STATIC_DIR),
             web.get("/health", self.health),
             web.get("/ready", self.ready),
             web.get("/metrics", self.metrics),
@@ -125,7 +129,14 @@ class WebServer(mode.Service):
             await self.runner.cleanup()
 
     # -- health ---------------------------------------------------------------------------
-    async def index(self, request: web.Request) -> web.Response:
+    async def index(self, request: web.Request) -> web.StreamResponse:
+        """The dashboard for browsers; the list of endpoints for clients that ask for JSON."""
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return self.endpoints()
+        return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    @staticmethod
+    def endpoints() -> web.Response:
         return json_response({
             "service": "truevoice",
             "endpoints": ["/health", "/ready", "/metrics", "POST /api/sql", "/api/windows?campaign=&platform=",

@@ -1,0 +1,136 @@
+// Live per-minute charts (uPlot, vendored in vendor/): mentions per minute and mean sentiment,
+// summed over all platforms and per platform. The summed history is seeded once from the window
+// buckets; after that every WebSocket tick rewrites the minute in progress, so the charts move
+// without the page asking the server for anything.
+
+/* global uPlot */
+
+const MINUTES_SHOWN = 60;
+const PALETTE = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626",
+  "#4b5563", "#ea580c", "#0d9488", "#9333ea", "#be123c", "#1d4ed8"];
+const SUMMED = "*";
+
+class MinuteSeries {
+  constructor() {
+    this.byScope = new Map(); // scope ("*" or a platform) → Map(minute → value)
+  }
+  set(scope, minute, value) {
+    if (!this.byScope.has(scope)) this.byScope.set(scope, new Map());
+    this.byScope.get(scope).set(minute, value);
+  }
+  values(scope, minutes, missing) {
+    const points = this.byScope.get(scope) || new Map();
+    return minutes.map((m) => (points.has(m) ? points.get(m) : missing(m)));
+  }
+}
+
+export class LiveCharts {
+  /** `velocityEl`, `sentimentEl`: the two chart containers; `labels()` gives the legend words. */
+  constructor(velocityEl, sentimentEl, labels) {
+    this.els = { velocity: velocityEl, sentiment: sentimentEl };
+    this.labels = labels;
+    this.reset();
+    const observer = new ResizeObserver(() => this.resize());
+    observer.observe(velocityEl);
+  }
+
+  reset() {
+    this.velocity = new MinuteSeries();
+    this.sentiment = new MinuteSeries();
+    this.platforms = [];
+    this.seededFrom = null;
+    this.latestMinute = Math.floor(Date.now() / 60000) * 60;
+    for (const chart of Object.values(this.charts || {})) chart.destroy();
+    this.charts = {};
+    this.draw();
+  }
+
+  seed(history) {
+    for (const row of history) {
+      this.velocity.set(SUMMED, row.minute, row.count);
+      this.sentiment.set(SUMMED, row.minute, row.sentiment);
+    }
+    this.seededFrom = this.latestMinute - (MINUTES_SHOWN - 1) * 60;
+    this.draw();
+  }
+
+  /** A tick of WS /api/v1/ws/{campaign_id}: the minute in progress, summed and per platform. */
+  applyTick(tick) {
+    const minute = tick.minute;
+    this.latestMinute = Math.max(this.latestMinute, minute);
+    this.velocity.set(SUMMED, minute, tick.summed.velocity.last_1m);
+    this.sentiment.set(SUMMED, minute, tick.summed.sentiment_mean["1m"]);
+    const active = Object.entries(tick.platforms).filter(([, n]) => n.mentions["60m"] > 0).map(([p]) => p);
+    for (const platform of active) {
+      const numbers = tick.platforms[platform];
+      this.velocity.set(platform, minute, numbers.velocity.last_1m);
+      this.sentiment.set(platform, minute, numbers.sentiment_mean["1m"]);
+    }
+    const known = new Set([...this.platforms, ...active]);
+    if (known.size !== this.platforms.length) {
+      this.platforms = [...known].sort();
+      for (const chart of Object.values(this.charts)) chart.destroy();
+      this.charts = {};
+    }
+    this.draw();
+  }
+
+  minutes() {
+    return Array.from({ length: MINUTES_SHOWN }, (_, i) => this.latestMinute - (MINUTES_SHOWN - 1 - i) * 60);
+  }
+
+  data(kind) {
+    const minutes = this.minutes();
+    const series = kind === "velocity" ? this.velocity : this.sentiment;
+    // a minute the seeded history covers and that has no bucket had no mentions (0); a minute
+    // before anything was seen is unknown (a gap in the line)
+    const summedMissing = (m) => (kind === "velocity" && this.seededFrom !== null && m >= this.seededFrom ? 0 : null);
+    return [
+      minutes,
+      series.values(SUMMED, minutes, summedMissing),
+      ...this.platforms.map((p) => series.values(p, minutes, () => null)),
+    ];
+  }
+
+  options(kind) {
+    const el = this.els[kind];
+    const width = Math.max(280, el.clientWidth);
+    return {
+      width,
+      height: 190,
+      legend: { show: true },
+      cursor: { drag: { x: false, y: false } },
+      scales: kind === "sentiment" ? { y: { range: [-1, 1] } } : { y: { range: (u, min, max) => [0, Math.max(5, max * 1.15)] } },
+      axes: [{ stroke: "#475569", grid: { stroke: "#e2e8f0" } }, { stroke: "#475569", grid: { stroke: "#e2e8f0" }, size: 44 }],
+      series: [
+        {},
+        { label: this.labels().summed, stroke: "#0f172a", width: 2.5, spanGaps: false },
+        ...this.platforms.map((p, i) => ({ label: p, stroke: PALETTE[i % PALETTE.length], width: 1.25 })),
+      ],
+    };
+  }
+
+  draw() {
+    for (const kind of ["velocity", "sentiment"]) {
+      if (!this.charts[kind]) {
+        this.els[kind].replaceChildren();
+        this.charts[kind] = new uPlot(this.options(kind), this.data(kind), this.els[kind]);
+      } else {
+        this.charts[kind].setData(this.data(kind));
+      }
+    }
+  }
+
+  /** The legend's words changed (language toggle): the charts are made again. */
+  relabel() {
+    for (const chart of Object.values(this.charts)) chart.destroy();
+    this.charts = {};
+    this.draw();
+  }
+
+  resize() {
+    for (const [kind, chart] of Object.entries(this.charts)) {
+      chart.setSize({ width: Math.max(280, this.els[kind].clientWidth), height: 190 });
+    }
+  }
+}
