@@ -180,13 +180,14 @@ def test_a_sql_query_shows_its_rows_and_a_refused_one_its_error(page, worker):
     expect(page.locator("#sql-result th")).to_have_text(["sentiment_label", "n"])
     shown = [row.locator("td").all_text_contents() for row in page.locator("#sql-result tbody tr").all()]
     assert shown == expected and sum(int(n) for _, n in shown) == 24
+    screenshot(page, "dashboard-sql-rows")
 
     page.locator("#sql-input").fill("INSERT INTO mentions SELECT * FROM mentions")
     page.locator("#sql-input").press("Control+Enter")
     expect(page.locator("#sql-status")).to_contain_text("INSERT is not allowed", timeout=30_000)
     expect(page.locator("#sql-status")).to_contain_text("403")
     expect(page.locator("#sql-result tr")).to_have_count(0)
-    screenshot(page, "dashboard-sql")
+    screenshot(page, "dashboard-sql-refused")
     # the refusal is an answer of the server (403), logged by the browser as a failed resource
     assert [e for e in console.errors if "403" not in e] == []
 

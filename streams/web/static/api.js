@@ -62,9 +62,10 @@ export async function campaigns() {
   return (await request("GET", "/api/campaigns")).campaigns;
 }
 
-/** Per-minute buckets of the last `minutes` minutes, summed over all platforms. */
-export async function minuteHistory(campaignId, minutes = 60) {
+/** Per-minute buckets of the last `minutes` minutes on `platform`, or summed over all platforms. */
+export async function minuteHistory(campaignId, minutes = 60, platform = null) {
   const q = new URLSearchParams({ campaign: campaignId, windows: String(minutes) });
+  if (platform) q.set("platform", platform);
   const body = await request("GET", `/api/windows?${q}`);
   return body.tumbling_1m.map((row) => ({
     minute: row.minute,
@@ -122,7 +123,9 @@ export function follow(campaignId, onMessage, onState) {
       retry = 1000;
       onState("open");
     };
-    socket.onmessage = (event) => onMessage(JSON.parse(event.data));
+    socket.onmessage = (event) => {
+      if (!stopped) onMessage(JSON.parse(event.data)); // none after close(), even if already received
+    };
     socket.onclose = (event) => {
       if (stopped) return;
       // a handshake refused (no key, another tenant's campaign) closes before it ever opened

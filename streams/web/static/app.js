@@ -50,10 +50,16 @@ function renderAlerts() {
 
 // -- per campaign -------------------------------------------------------------------------------
 function onLiveMessage(msg) {
-  if (msg.type === "tick") {
+  if (msg.type === "tick" && msg.campaign_id === state.campaign) {
     state.lastTick = msg;
     $("kpis").replaceChildren(...views.kpis(msg));
-    charts.applyTick(msg);
+    const campaign = state.campaign;
+    for (const platform of charts.applyTick(msg)) {
+      // a platform seen for the first time gets its past minutes once, not again on every tick
+      api.minuteHistory(campaign, 60, platform)
+        .then((history) => campaign === state.campaign && charts.seed(history, platform))
+        .catch(showError);
+    }
   } else if (msg.type === "alert") {
     addAlert(msg);
     loadMentions(); // a spike changes what the top mentions are

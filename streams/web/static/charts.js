@@ -10,6 +10,11 @@ const PALETTE = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2
   "#4b5563", "#ea580c", "#0d9488", "#9333ea", "#be123c", "#1d4ed8"];
 const SUMMED = "*";
 
+function hourMinute(epochSeconds) {
+  const d = new Date(epochSeconds * 1000);
+  return `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+}
+
 class MinuteSeries {
   constructor() {
     this.byScope = new Map(); // scope ("*" or a platform) → Map(minute → value)
@@ -17,6 +22,9 @@ class MinuteSeries {
   set(scope, minute, value) {
     if (!this.byScope.has(scope)) this.byScope.set(scope, new Map());
     this.byScope.get(scope).set(minute, value);
+  }
+  has(scope, minute) {
+    return this.byScope.has(scope) && this.byScope.get(scope).has(minute);
   }
   values(scope, minutes, missing) {
     const points = this.byScope.get(scope) || new Map();
@@ -38,19 +46,22 @@ export class LiveCharts {
     this.velocity = new MinuteSeries();
     this.sentiment = new MinuteSeries();
     this.platforms = [];
-    this.seededFrom = null;
+    this.seededFrom = new Map(); // scope → first minute its seeded history covers
     this.latestMinute = Math.floor(Date.now() / 60000) * 60;
     for (const chart of Object.values(this.charts || {})) chart.destroy();
     this.charts = {};
     this.draw();
   }
 
-  seed(history) {
+  /** The minutes before the page opened, of the summed scope or (`platform`) one platform. */
+  seed(history, platform = SUMMED) {
     for (const row of history) {
-      this.velocity.set(SUMMED, row.minute, row.count);
-      this.sentiment.set(SUMMED, row.minute, row.sentiment);
+      // a tick's number for a minute is never older than the history's
+      if (this.velocity.has(platform, row.minute)) continue;
+      this.velocity.set(platform, row.minute, row.count);
+      this.sentiment.set(platform, row.minute, row.sentiment);
     }
-    this.seededFrom = this.latestMinute - (MINUTES_SHOWN - 1) * 60;
+    this.seededFrom.set(platform, this.latestMinute - (MINUTES_SHOWN - 1) * 60);
     this.draw();
   }
 
@@ -66,13 +77,14 @@ export class LiveCharts {
       this.velocity.set(platform, minute, numbers.velocity.last_1m);
       this.sentiment.set(platform, minute, numbers.sentiment_mean["1m"]);
     }
-    const known = new Set([...this.platforms, ...active]);
-    if (known.size !== this.platforms.length) {
-      this.platforms = [...known].sort();
+    const added = active.filter((p) => !this.platforms.includes(p));
+    if (added.length) {
+      this.platforms = [...this.platforms, ...added].sort();
       for (const chart of Object.values(this.charts)) chart.destroy();
       this.charts = {};
     }
     this.draw();
+    return added;
   }
 
   minutes() {
@@ -84,12 +96,8 @@ export class LiveCharts {
     const series = kind === "velocity" ? this.velocity : this.sentiment;
     // a minute the seeded history covers and that has no bucket had no mentions (0); a minute
     // before anything was seen is unknown (a gap in the line)
-    const summedMissing = (m) => (kind === "velocity" && this.seededFrom !== null && m >= this.seededFrom ? 0 : null);
-    return [
-      minutes,
-      series.values(SUMMED, minutes, summedMissing),
-      ...this.platforms.map((p) => series.values(p, minutes, () => null)),
-    ];
+    const missing = (scope) => (m) => (kind === "velocity" && m >= (this.seededFrom.get(scope) ?? Infinity) ? 0 : null);
+    return [minutes, ...[SUMMED, ...this.platforms].map((scope) => series.values(scope, minutes, missing(scope)))];
   }
 
   options(kind) {
@@ -98,14 +106,17 @@ export class LiveCharts {
     return {
       width,
       height: 190,
-      legend: { show: true },
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: kind === "sentiment" ? { y: { range: [-1, 1] } } : { y: { range: (u, min, max) => [0, Math.max(5, max * 1.15)] } },
-      axes: [{ stroke: "#475569", grid: { stroke: "#e2e8f0" } }, { stroke: "#475569", grid: { stroke: "#e2e8f0" }, size: 44 }],
+      axes: [
+        { stroke: "#475569", grid: { stroke: "#e2e8f0" }, values: (u, splits) => splits.map(hourMinute) },
+        { stroke: "#475569", grid: { stroke: "#e2e8f0" }, size: 44 },
+      ],
       series: [
         {},
-        { label: this.labels().summed, stroke: "#0f172a", width: 2.5, spanGaps: false },
-        ...this.platforms.map((p, i) => ({ label: p, stroke: PALETTE[i % PALETTE.length], width: 1.25 })),
+        { label: this.labels().summed, stroke: "#0f172a", width: 2.5, points: { size: 5 } },
+        ...this.platforms.map((p, i) => ({ label: p, stroke: PALETTE[i % PALETTE.length], width: 1.25, points: { size: 4 } })),
       ],
     };
   }

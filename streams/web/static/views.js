@@ -47,7 +47,7 @@ export function spike(alert) {
     el("time", {}, formatTime(alert.updated_at || alert.raised_at))),
   el("p", { className: "spike-message" }, alert.message),
   el("p", { className: "spike-meta" },
-    `${platforms} · ${alert.count} / ${fixed(alert.baseline_mean, 1)} · z ${fixed(alert.zscore, 1)}`,
+    `${platforms} · ${t("observed", { count: alert.count, expected: fixed(alert.baseline_mean, 1) })} · z ${fixed(alert.zscore, 1)}`,
     alert.terms && alert.terms.length ? ` · ${alert.terms.slice(0, 6).join(", ")}` : ""));
 }
 
