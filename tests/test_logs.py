@@ -220,3 +220,17 @@ def test_a_batch_logs_under_one_id_through_retries_bisection_and_dead_letters():
 async def _until(predicate) -> None:
     while not predicate():
         await asyncio.sleep(0.01)
+
+
+def test_a_bad_log_format_is_named_without_a_traceback(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRUEVOICE_")}
+    env.update(TRUEVOICE_LOG_FORMAT="xml", TRUEVOICE_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.run([sys.executable, "-m", "streams.cli", "worker"], env=env, capture_output=True, text=True,
+                          timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "error: TRUEVOICE_LOG_FORMAT: Input should be 'json' or 'text'"
+    assert not (tmp_path / "data").exists()

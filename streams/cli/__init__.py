@@ -86,12 +86,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings.from_env(
-        data_dir=getattr(args, "data_dir", None),
-        web_port=getattr(args, "web_port", None),
-        web_host=getattr(args, "web_host", None),
-        partitions=getattr(args, "partitions", None),
-    )
+    from pydantic import ValidationError
+
+    try:
+        return Settings.from_env(
+            data_dir=getattr(args, "data_dir", None),
+            web_port=getattr(args, "web_port", None),
+            web_host=getattr(args, "web_host", None),
+            partitions=getattr(args, "partitions", None),
+        )
+    except ValidationError as exc:  # a bad TRUEVOICE_* value: name it, no traceback
+        wrong = "; ".join(f"TRUEVOICE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise SystemExit(f"error: {wrong}") from None
 
 
 def cmd_up(args: argparse.Namespace) -> int:
