@@ -179,13 +179,14 @@ class Rule:
     threshold: float
     read: Callable[[Snapshot, Snapshot], list[Reading]]
     describe: Callable[[float], str]  # a value as people read it
+    fires_below: bool = False  # accuracy: the threshold is a floor, not a ceiling
 
 
 RULES = (
     Rule("error_rate", ERROR_RATE_ABOVE, error_rate, _pct),
     Rule("api_latency_p99", LATENCY_P99_ABOVE, api_latency_p99, lambda v: f"{v:.2f} s"),
     Rule("pipeline_lag", LAG_SECONDS_ABOVE, pipeline_lag, lambda v: f"{v:.0f} s"),
-    Rule("prediction_accuracy", ACCURACY_ALERT_BELOW, prediction_accuracy, _pct),
+    Rule("prediction_accuracy", ACCURACY_ALERT_BELOW, prediction_accuracy, _pct, fires_below=True),
 )
 
 
@@ -227,7 +228,7 @@ class OpsRules:
         where = dict(labels)
         value = reading.value if reading is not None else None
         shown = rule.describe(value) if value is not None else "not measured"
-        side = "under" if rule.kind == "prediction_accuracy" else "above"
+        side = "under" if rule.fires_below else "above"
         scope = ", ".join(f"{k}={v}" for k, v in labels)
         message = (f"{rule.kind}{f' ({scope})' if scope else ''} is {shown}, "
                    f"{side if state == 'firing' else 'no longer ' + side} {rule.describe(rule.threshold)}"
