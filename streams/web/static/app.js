@@ -10,6 +10,7 @@ import * as views from "./views.js";
 const $ = (id) => document.getElementById(id);
 const MAX_SPIKES = 50;
 const MAX_SQL_ROWS_SHOWN = 1000;
+const MENTIONS_REFRESH_MS = 2000;
 
 const state = { campaign: null, live: null, alerts: new Map(), lastTick: null, prediction: null };
 let charts;
@@ -62,8 +63,20 @@ function onLiveMessage(msg) {
     }
   } else if (msg.type === "alert") {
     addAlert(msg);
-    loadMentions(); // a spike changes what the top mentions are
+    refreshMentionsSoon(); // a spike changes what the top mentions are
   }
+}
+
+let mentionsTimer = null;
+
+/** One reload of the top mentions for a burst of alerts (an incident's revisions come in runs),
+ * not one analyst query per alert. */
+function refreshMentionsSoon() {
+  if (mentionsTimer !== null) return;
+  mentionsTimer = setTimeout(() => {
+    mentionsTimer = null;
+    loadMentions();
+  }, MENTIONS_REFRESH_MS);
 }
 
 async function loadMentions() {
