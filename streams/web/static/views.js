@@ -1,7 +1,7 @@
 // DOM builders for the dashboard's panels. Data from the server (mention texts, campaign names,
 // alert messages, SQL results) only ever becomes text nodes, never markup.
 
-import { formatTime, t } from "./i18n.js";
+import { formatTime, language, t } from "./i18n.js";
 
 /** An element with `props` (className, dataset, title…) and children: strings become text nodes. */
 export function el(tag, props = {}, ...children) {
@@ -97,7 +97,16 @@ export function prediction(p) {
     el("p", { className: "made-at" }, `${t("madeAt")}: ${formatTime(p.made_at)}`),
     items(t("risks"), p.risks, "risks"),
     items(t("opportunities"), p.opportunities, "opportunities"),
+    written(t("insights"), (p.insights || []).map((i) => i.text), "insights"),
+    written(t("recommendations"), p.recommendations || [], "recommendations"),
   ];
+}
+
+/** Sentences the server wrote in both languages ({ko, en}), in the page's language. */
+function written(title, texts, cls) {
+  if (!texts.length) return "";
+  return el("div", { className: `items ${cls}` }, el("h3", {}, title),
+    el("ul", {}, texts.map((text) => el("li", {}, text[language()] || text.ko))));
 }
 
 export function resultTable(columns, rows) {
