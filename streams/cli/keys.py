@@ -10,11 +10,14 @@ import argparse
 import json
 import sys
 from datetime import datetime, timezone
+from typing import Callable
 
 from streams.keystore import DEFAULT_TENANT, KeyFileError, KeyStore
 
 
-def add_keys_command(sub: argparse._SubParsersAction, common) -> None:
+def add_keys_command(sub: argparse._SubParsersAction,
+                     common: Callable[[argparse.ArgumentParser], None]) -> None:
+    """``keys create|list|revoke``; ``common`` adds the options every command shares (--data-dir)."""
     p = sub.add_parser("keys", help="create, list or revoke API keys",
                        description="API keys of the key file (<data dir>/api_keys.json, or TRUEVOICE_API_KEYS_FILE). "
                                    "Only a SHA-256 of each key is stored; a new key is printed once.")
