@@ -234,3 +234,45 @@ def test_a_bad_log_format_is_named_without_a_traceback(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip() == "error: TRUEVOICE_LOG_FORMAT: Input should be 'json' or 'text'"
     assert not (tmp_path / "data").exists()
+
+
+def test_websocket_handshakes_and_raised_errors_echo_the_id():
+    """The echo rides on every prepared response: a handler that prepares its own (a WebSocket)
+    and an HTTP exception raised deep inside a handler carry it too."""
+    import aiohttp
+    from aiohttp import web
+
+    from streams.web.request_id import install
+
+    async def ws(request):
+        sock = web.WebSocketResponse()
+        await sock.prepare(request)
+        await sock.close()
+        return sock
+
+    async def missing(request):
+        raise web.HTTPNotFound(text="no such thing")
+
+    async def go() -> tuple[str, str, str]:
+        app = web.Application()
+        app.add_routes([web.get("/ws", ws), web.get("/missing", missing)])
+        install(app)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.ws_connect(f"http://127.0.0.1:{port}/ws", headers={"X-Request-ID": "ws-1"}) as s:
+                    ws_id = s._response.headers["X-Request-ID"]
+                async with session.get(f"http://127.0.0.1:{port}/missing", headers={"X-Request-ID": "nf-1"}) as r:
+                    assert r.status == 404
+                    nf_id = r.headers["X-Request-ID"]
+                async with session.get(f"http://127.0.0.1:{port}/nowhere", headers={"X-Request-ID": "a\tb"}) as r:
+                    made = r.headers["X-Request-ID"]
+            return ws_id, nf_id, made
+        finally:
+            await runner.cleanup()
+
+    ws_id, nf_id, made = asyncio.run(go())
+    assert (ws_id, nf_id) == ("ws-1", "nf-1") and FRESH.fullmatch(made)

@@ -18,7 +18,6 @@ from agents.correlation import correlation_id, new_correlation_id
 
 HEADER = "X-Request-ID"
 MAX_LENGTH = 128
-_KEY = "request_id"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,%d}" % MAX_LENGTH)
 
 
@@ -32,20 +31,26 @@ def request_id_from(value: str | None) -> str:
 @web.middleware
 async def request_id_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     """Outermost middleware: every later one (auth, metrics and its access line, errors) and the
-    handler log under the id."""
-    request[_KEY] = rid = request_id_from(request.headers.get(HEADER))
+    handler log under the id, and the response it returns or raises carries it."""
+    rid = request_id_from(request.headers.get(HEADER))
     token = correlation_id.set(rid)
     try:
-        return await handler(request)
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[HEADER] = rid
+        raise
     finally:
         correlation_id.reset(token)
+    if not response.prepared:
+        response.headers[HEADER] = rid
+    return response
 
 
 async def echo_request_id(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare``: every response gets the id, errors and WebSocket handshakes too
-    (a handler prepares those itself, before a middleware could add a header)."""
-    rid = request.get(_KEY)
-    if rid is not None:
+    """``on_response_prepare``: a response the handler prepares itself (a WebSocket handshake, a
+    stream) goes out before the middleware sees it; it is prepared within the request's context."""
+    rid = correlation_id.get()
+    if rid is not None and HEADER not in response.headers:
         response.headers[HEADER] = rid
 
 
