@@ -11,7 +11,6 @@ import re
 import socket
 from pathlib import Path
 
-import orjson
 import pytest
 
 from agents.consumer_loop import ConsumerLoop
