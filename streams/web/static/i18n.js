@@ -131,6 +131,7 @@ export function formatTime(value) {
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   if (Number.isNaN(date.getTime())) return String(value);
   return date.toLocaleString(lang === "ko" ? "ko-KR" : "en-GB", {
-    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+    // "Dec 04", not "04/12": day and month order differ between English readers
+    month: lang === "ko" ? "2-digit" : "short", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
   });
 }
