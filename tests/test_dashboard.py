@@ -140,6 +140,11 @@ def test_data_from_the_server_renders_as_text_never_as_markup(page, worker):
     expect(hostile.first).to_be_visible(timeout=10_000)
     assert hostile.first.text_content() == HOSTILE_TEXT
     assert page.locator("#mentions img, #mentions script, #mentions b, #campaign img").count() == 0
+    # an analyst's result holding markup is shown as the text it is
+    page.locator("#sql-input").fill("SELECT '<img src=x onerror=\"window.__pwned=1\">' AS html")
+    page.locator("#sql-input").press("Control+Enter")
+    expect(page.locator("#sql-result td")).to_have_text('<img src=x onerror="window.__pwned=1">', timeout=30_000)
+    assert page.locator("#sql-result img").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert console.errors == []
 
