@@ -11,6 +11,8 @@ const $ = (id) => document.getElementById(id);
 const MAX_SPIKES = 50;
 const MAX_SQL_ROWS_SHOWN = 1000;
 const MENTIONS_REFRESH_MS = 2000;
+// the predictor writes one every 5 minutes by default: the panel rereads at that pace, no faster
+const PREDICTION_REFRESH_MS = 5 * 60 * 1000;
 
 const state = { campaign: null, live: null, alerts: new Map(), lastTick: null, prediction: null };
 let charts;
@@ -210,6 +212,7 @@ function start() {
   applyLanguage();
   if (!api.currentKey()) $("key-form").hidden = false;
   loadCampaigns();
+  setInterval(() => state.campaign && loadPrediction(), PREDICTION_REFRESH_MS);
 }
 
 start();

@@ -9,6 +9,8 @@ const MINUTES_SHOWN = 60;
 const PALETTE = ["#2563eb", "#d97706", "#059669", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626",
   "#4b5563", "#ea580c", "#0d9488", "#9333ea", "#be123c", "#1d4ed8"];
 const SUMMED = "*";
+// lines drawn at first: the busiest platforms (the others are in the legend, a click away)
+const PLATFORMS_DRAWN = 4;
 
 function hourMinute(epochSeconds) {
   const d = new Date(epochSeconds * 1000);
@@ -46,6 +48,7 @@ export class LiveCharts {
     this.velocity = new MinuteSeries();
     this.sentiment = new MinuteSeries();
     this.platforms = [];
+    this.busiest = [];
     this.seededFrom = new Map(); // scope → first minute its seeded history covers
     this.latestMinute = Math.floor(Date.now() / 60000) * 60;
     for (const chart of Object.values(this.charts || {})) chart.destroy();
@@ -72,6 +75,8 @@ export class LiveCharts {
     this.velocity.set(SUMMED, minute, tick.summed.velocity.last_1m);
     this.sentiment.set(SUMMED, minute, tick.summed.sentiment_mean["1m"]);
     const active = Object.entries(tick.platforms).filter(([, n]) => n.mentions["60m"] > 0).map(([p]) => p);
+    this.busiest = active.sort((a, b) => tick.platforms[b].mentions["60m"] - tick.platforms[a].mentions["60m"])
+      .slice(0, PLATFORMS_DRAWN);
     for (const platform of active) {
       const numbers = tick.platforms[platform];
       this.velocity.set(platform, minute, numbers.velocity.last_1m);
@@ -116,7 +121,8 @@ export class LiveCharts {
       series: [
         {},
         { label: this.labels().summed, stroke: "#0f172a", width: 2.5, points: { size: 5 } },
-        ...this.platforms.map((p, i) => ({ label: p, stroke: PALETTE[i % PALETTE.length], width: 1.25, points: { size: 4 } })),
+        ...this.platforms.map((p, i) => ({ label: p, stroke: PALETTE[i % PALETTE.length], width: 1.25,
+          points: { size: 4 }, show: this.busiest.includes(p) })),
       ],
     };
   }

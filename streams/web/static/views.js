@@ -45,7 +45,8 @@ export function spike(alert) {
     el("span", { className: "badge" }, t(`status_${alert.status}`)),
     el("span", { className: "severity" }, `${t("severity")}: ${alert.severity || "low"}`),
     el("time", {}, formatTime(alert.updated_at || alert.raised_at))),
-  el("p", { className: "spike-message" }, alert.message),
+  el("p", { className: "spike-message", title: alert.message,
+    onclick: (event) => event.currentTarget.parentElement.classList.toggle("expanded") }, alert.message),
   el("p", { className: "spike-meta" },
     `${platforms} · ${t("observed", { count: alert.count, expected: fixed(alert.baseline_mean, 1) })} · z ${fixed(alert.zscore, 1)}`,
     alert.terms && alert.terms.length ? ` · ${alert.terms.slice(0, 6).join(", ")}` : ""));
