@@ -18,8 +18,13 @@ DEFAULT_THRESHOLDS = Thresholds(zscore=4.0, min_mentions=30)
 
 
 class CampaignRegistry:
+    """``campaigns``: the live campaigns by id; ``deleted``: the last record of each deleted one
+    (its tenant still owns the id). ``on_change`` gets the live campaigns only."""
+
     def __init__(self, on_change: Callable[[list[Campaign]], None] | None = None) -> None:
         self.campaigns: dict[str, Campaign] = {}
+        self.deleted: dict[str, Campaign] = {}
+        self._changed = asyncio.Event()
         self._on_change = on_change
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task | None = None
@@ -27,9 +32,26 @@ class CampaignRegistry:
 
     def update(self, campaigns: list[Campaign]) -> None:
         for c in campaigns:
-            self.campaigns[c.campaign_id] = c
+            # records arrive in topic order: the latest record of an id decides whether it lives
+            into, out_of = (self.deleted, self.campaigns) if c.deleted else (self.campaigns, self.deleted)
+            out_of.pop(c.campaign_id, None)
+            into[c.campaign_id] = c
         if self._on_change:
             self._on_change(list(self.campaigns.values()))
+        self._changed.set()  # wakes every waiter of seen(); the next change gets a new event
+        self._changed = asyncio.Event()
+
+    async def seen(self, campaign: Campaign, timeout: float) -> bool:
+        """Wait until ``campaign`` (as published) is this registry's latest record of its id."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        cid = campaign.campaign_id
+        while (self.campaigns.get(cid) or self.deleted.get(cid)) != campaign:
+            try:
+                await asyncio.wait_for(self._changed.wait(), deadline - loop.time())
+            except TimeoutError:
+                return False
+        return True
 
     def thresholds(self, campaign_id: str) -> Thresholds:
         c = self.campaigns.get(campaign_id)

@@ -178,7 +178,8 @@ class ScoringPool:
         await asyncio.gather(*(loop.run_in_executor(self.executor, _warm) for _ in range(self.processes)))
 
     def set_campaigns(self, campaigns: Sequence[Campaign]) -> None:
-        self.campaigns = [c.dumps() for c in campaigns]
+        # a deleted campaign's record stays on the compacted topic; it must match nothing
+        self.campaigns = [c.dumps() for c in campaigns if not c.deleted]
         self.version += 1
 
     async def score(self, values: list[bytes | None], metas: list[RecordMeta]

@@ -386,6 +386,12 @@ class Campaign(Record):
     active: bool = True
     spike_threshold: float = Field(default=3.0, gt=0, description="z-score over the last hour that raises an alert")
     min_mentions: int = Field(default=20, ge=1, description="a minute with fewer mentions never alerts")
+    # the pattern of streams.keystore.TENANT_RE: a tenant names a per-tenant database of views
+    tenant: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_]{0,39}$",
+                        description="the tenant that owns the campaign (an API key's tenant)")
+    # a deletion is the campaign's last record with this set, not a tombstone: the compacted topic
+    # keeps the latest record per id, so a worker that re-reads the topic still sees it deleted
+    deleted: bool = Field(default=False, description="deleted: matches nothing, listed nowhere")
 
     @model_validator(mode="after")
     def _has_matcher(self) -> "Campaign":

@@ -17,10 +17,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import ValidationError
 
 from agents.validate import describe_validation_error
-from schemas import Campaign, Mention, Topics
+from schemas import Campaign, Topics
 from schemas.records import PLATFORMS
 from streams.metrics import Metrics, WorkerCollector, status_class
-from streams.web import live
+from streams.web import live, v1
 from streams.web.auth import ApiKeyAuth, is_admin, may_see
 from streams.web.feed import AlertFeed, latest_alerts
 from streams.web.readiness import Readiness
@@ -108,6 +108,8 @@ class WebServer(mode.Service):
             web.get("/api/accuracy", self.accuracy),
         ])
         live.LiveApi(self.tv, self.feed).mount(app)  # /api/v1/realtime, /api/v1/ws/..., /ws/alerts
+        v1.V1Api(self.tv, self.feed).mount(app)  # /api/v1 (streams.web.v1) and /api/v1/openapi.json
+        v1.mark_deprecated(app)  # the routes above /api/v1: Deprecation and Link: successor-version
         install_request_ids(app)  # X-Request-ID: the correlation id of every log line of a request
         return app
 
@@ -291,15 +293,7 @@ class WebServer(mode.Service):
         items = body if isinstance(body, list) else [body]
         if not items or len(items) > 10_000:
             return error(400, "send one mention object or a list of 1 to 10000")
-        errors, good = [], []
-        for i, item in enumerate(items):
-            if not isinstance(item, dict):
-                errors.append({"index": i, "error": f"expected an object, got {type(item).__name__}"})
-                continue
-            try:
-                good.append(Mention.model_validate(item))
-            except ValidationError as exc:
-                errors.append({"index": i, "error": describe_validation_error(exc)})
+        good, errors = v1.validate_mentions(items)
         if errors:
             return error(422, f"{len(errors)} of {len(items)} mentions are invalid; none were accepted", errors=errors[:100])
         producer = self.tv.pipeline.producer

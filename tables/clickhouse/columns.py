@@ -79,7 +79,7 @@ ALERT_MAP: tuple[Column, ...] = (
 CAMPAIGN_MAP: tuple[Column, ...] = (
     _c("campaign_id"), _c("brand"), _c("name"), _c("keywords"), _c("query"), _c("exclude"), _c("platforms"),
     _c("starts_at", convert=iso_ms), _c("ends_at", convert=iso_ms), _c("active"), _c("spike_threshold"),
-    _c("min_mentions"), _c("updated_at", ""),
+    _c("min_mentions"), _c("tenant"), _c("deleted"), _c("updated_at", ""),
 )
 def item_summaries(items: Sequence[Mapping[str, Any]]) -> list[str]:
     """``risks``/``opportunities`` column: each PredictionItem's one-line summary (as before 005)."""

@@ -39,6 +39,7 @@ __all__ = [
     "SAFE_TABLE_FUNCTIONS",
     "FORBIDDEN_FUNCTIONS",
     "UnsafeQueryError",
+    "FormatClauseError",
     "check_query",
     "chdb_explain_ast",
 ]
@@ -52,6 +53,11 @@ class UnsafeQueryError(PermanentError):
 
 class QuerySyntaxError(UnsafeQueryError):
     """The query does not parse: a mistake to fix (HTTP 400), not a refusal (403)."""
+
+
+class FormatClauseError(UnsafeQueryError):
+    """A FORMAT clause: results always come back as columns and rows, so /api/v1/sql answers 400
+    (a request to change, not a refusal); the old /api/sql keeps its 403."""
 
 
 # Table functions allowed in FROM / JOIN / DESCRIBE position. They only generate rows in memory;
@@ -459,7 +465,7 @@ def _check_args(node: exp.Expression, allowed: frozenset[str], what: str) -> Non
         if key == "settings":
             raise UnsafeQueryError(_SETTINGS_MSG)
         if key == "format":
-            raise UnsafeQueryError(_FORMAT_MSG)
+            raise FormatClauseError(_FORMAT_MSG)
         if key == "into":
             raise UnsafeQueryError("SELECT … INTO is not allowed")
         raise UnsafeQueryError(f"this part of {what} is not allowed: {key.rstrip('_').upper()}")
@@ -474,7 +480,7 @@ def _check_describe(node: exp.Describe, skip: set[int]) -> None:
                 if isinstance(prop, exp.SettingsProperty):
                     raise UnsafeQueryError(_SETTINGS_MSG)
                 if isinstance(prop, exp.FileFormatProperty):
-                    raise UnsafeQueryError(_FORMAT_MSG)
+                    raise FormatClauseError(_FORMAT_MSG)
         raise UnsafeQueryError(f"this part of DESCRIBE is not allowed: {key.upper()}")
     kind = node.args.get("kind")
     if kind and str(kind).upper() != "TABLE":

@@ -290,26 +290,69 @@ class ClickHouseStore:
             out.append(d)
         return out
 
+    def mentions_page(self, campaign_id: str, *, limit: int, platform: str | None = None,
+                      sentiment_label: str | None = None, credible: bool | None = None,
+                      min_credibility: float | None = None, since: datetime | None = None,
+                      until: datetime | None = None, text: str | None = None,
+                      after: tuple[int, str] | None = None) -> list[dict[str, Any]]:
+        """One page of a campaign's mentions, newest first, each post once (FINAL), for the API.
+
+        Ordered by (posted_at, event_id) descending, a total order, so ``after`` (the ``posted_at``
+        in epoch milliseconds and the ``event_id`` of the previous page's last row) starts the next
+        page exactly behind it: no row twice, none skipped. ``text``: case-insensitive substring of
+        the stored text (ClickHouse's positionCaseInsensitiveUTF8). Every value is a parameter."""
+        conds = ["has(campaigns, {cid:String})"]
+        params: dict[str, Any] = {"cid": campaign_id, "limit": int(limit)}
+        optional = (
+            (platform, "platform = {platform:String}", "platform"),
+            (sentiment_label, "sentiment_label = {label:String}", "label"),
+            (credible, "credible = {credible:Bool}", "credible"),
+            (min_credibility, "credibility >= {min_cred:Float64}", "min_cred"),
+            (since and cols.ms(since), "posted_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')", "since"),
+            (until and cols.ms(until), "posted_at < fromUnixTimestamp64Milli({until:Int64}, 'UTC')", "until"),
+            (text, "positionCaseInsensitiveUTF8(text, {text:String}) > 0", "text"),
+        )
+        for value, cond, name in optional:
+            if value is not None:
+                conds.append(cond)
+                params[name] = value
+        if after is not None:
+            conds.append("(posted_at, event_id) < (fromUnixTimestamp64Milli({after_ms:Int64}, 'UTC'), {after_id:String})")
+            params["after_ms"], params["after_id"] = after
+        res = self.conn.select(
+            f"SELECT event_id, platform, post_id, url, posted_at, lang, text, brand, campaigns, sentiment, "
+            f"sentiment_label, toxicity, toxic, intent, purchase_intent, credibility, credible, likes, comments, "
+            f"shares, views FROM {self.database}.mentions FINAL WHERE {' AND '.join(conds)} "
+            f"ORDER BY posted_at DESC, event_id DESC LIMIT {{limit:UInt32}}", params)
+        return [{k: _aware(v) for k, v in d.items()} for d in res.dicts()]
+
+    def prediction(self, prediction_id: str) -> dict[str, Any] | None:
+        """One prediction by id, as ``predictions`` returns them; None when unknown."""
+        rows = self._prediction_rows(" WHERE prediction_id = {pid:String}", {"pid": prediction_id}, 1)
+        return rows[0] if rows else None
+
     def campaigns(self, *, active_only: bool = False) -> list[Campaign]:
         """The latest version of every campaign."""
         where = " WHERE active" if active_only else ""
         res = self.conn.select(
             f"SELECT campaign_id, brand, name, keywords, query, exclude, platforms, starts_at, ends_at, active, "
-            f"spike_threshold, min_mentions FROM {self.database}.campaigns FINAL{where} ORDER BY campaign_id"
+            f"spike_threshold, min_mentions, tenant, deleted FROM {self.database}.campaigns FINAL{where} "
+            f"ORDER BY campaign_id"
         )
         return [Campaign.model_validate(d) for d in res.dicts()]
 
     def predictions(self, campaign_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Latest predictions (newest first) with their outcome columns, as dicts; ``risk_items`` and
         ``opportunity_items`` decoded into PredictionItem dicts."""
+        where = " WHERE campaign_id = {cid:String}" if campaign_id else ""
+        return self._prediction_rows(where, {"cid": campaign_id} if campaign_id else None, limit)
+
+    def _prediction_rows(self, where: str, params: Mapping[str, Any] | None, limit: int) -> list[dict[str, Any]]:
         import orjson
 
-        where = " WHERE campaign_id = {cid:String}" if campaign_id else ""
         res = self.conn.select(
             f"SELECT * EXCEPT updated_at FROM {self.database}.predictions FINAL{where} "
-            f"ORDER BY made_at DESC LIMIT {int(limit)}",
-            {"cid": campaign_id} if campaign_id else None,
-        )
+            f"ORDER BY made_at DESC LIMIT {int(limit)}", params)
         out = []
         for d in res.dicts():
             row = {k: _aware(v) for k, v in d.items()}
