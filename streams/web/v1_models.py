@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from schemas.records import Alert, Campaign, Mention, Outcome, Platform, Prediction
+from streams.web.realtime import RealtimeNumbers  # noqa: F401 - the live API's answer, described with the others
 
 CAMPAIGN_ID_PATTERN = r"^[A-Za-z0-9_.:-]+$"
 TENANT_PATTERN = r"^[a-z0-9][a-z0-9_]{0,39}$"
@@ -195,8 +196,6 @@ class MemeRequest(BaseModel):
     text: str | None = None
 
 
-class RealtimeNumbers(BaseModel):
-    model_config = ConfigDict(extra="allow")
 
 
 class _Query(BaseModel):
