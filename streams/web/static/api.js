@@ -1,5 +1,6 @@
 // The only module that talks to the server: every route the dashboard uses is named here, so a
-// route that moves (the unversioned /api routes → /api/v1) is changed in one place.
+// route that moves is changed in one place. All are /api/v1 but the minute history, which only
+// the unversioned /api/windows serves (there is no v1 route for past minutes yet).
 
 const KEY_STORE = "truevoice.apiKey";
 
@@ -59,7 +60,7 @@ async function request(method, path, body) {
 }
 
 export async function campaigns() {
-  return (await request("GET", "/api/campaigns")).campaigns;
+  return (await request("GET", "/api/v1/campaigns")).campaigns;
 }
 
 /** Per-minute buckets of the last `minutes` minutes on `platform`, or summed over all platforms. */
@@ -74,24 +75,33 @@ export async function minuteHistory(campaignId, minutes = 60, platform = null) {
   }));
 }
 
-export async function alerts(limit = 50) {
-  return (await request("GET", `/api/alerts?limit=${limit}`)).alerts;
+/** The latest state of the campaign's recent incidents (every campaign's for "*"). */
+export async function alerts(campaignId, limit = 50) {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (campaignId !== "*") q.set("campaign_id", campaignId);
+  return (await request("GET", `/api/v1/alerts?${q}`)).alerts;
 }
 
+/** The latest prediction with its risks and opportunities, and the insights and recommendations
+ * the server wrote from them ({ko, en}); null while the campaign has none (404). */
 export async function latestPrediction(campaignId) {
-  const q = new URLSearchParams({ campaign: campaignId, limit: "1" });
-  const [row] = (await request("GET", `/api/predictions?${q}`)).predictions;
-  if (!row) return null;
-  return { ...row, risks: row.risk_items || row.risks || [], opportunities: row.opportunity_items || row.opportunities || [] };
+  try {
+    const report = await request("GET", `/api/v1/predictions/${encodeURIComponent(campaignId)}`);
+    return { ...report.latest, insights: report.insights, recommendations: report.recommendations };
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
 }
 
 export async function sql(query) {
-  return request("POST", "/api/sql", { sql: query });
+  return request("POST", "/api/v1/sql", { sql: query });
 }
 
 /** The campaign's most engaging mentions of the last day, with their scores and credibility
- * reasons. The campaign id is checked against the server's own pattern before it goes into the
- * query (the analyst SQL route takes no parameters). */
+ * reasons: analyst SQL, because /api/v1/campaigns/{id}/mentions carries no credibility reasons and
+ * pages newest first. The campaign id is checked against the server's own pattern before it goes
+ * into the query (the SQL route takes no parameters). */
 export async function topMentions(campaignId, limit = 20) {
   if (!/^(\*|[A-Za-z0-9_.:-]{1,128})$/.test(campaignId)) throw new ApiError(400, `not a campaign id: ${campaignId}`);
   const campaign = campaignId === "*" ? "" : `AND has(campaigns, '${campaignId}')`;

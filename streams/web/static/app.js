@@ -108,7 +108,7 @@ async function loadPrediction() {
 async function loadHistoryAndAlerts() {
   const campaign = state.campaign;
   try {
-    const [history, alerts] = await Promise.all([api.minuteHistory(campaign), api.alerts()]);
+    const [history, alerts] = await Promise.all([api.minuteHistory(campaign), api.alerts(campaign)]);
     if (campaign !== state.campaign) return;
     charts.seed(history);
     alerts.forEach(addAlert);
