@@ -70,8 +70,10 @@ export class LiveCharts {
 
   /** A tick of WS /api/v1/ws/{campaign_id}: the minute in progress, summed and per platform. */
   applyTick(tick) {
+    // the server's clock names the minutes, not the browser's; a minute keeps the count of its
+    // last tick (up to one tick period short of its end)
     const minute = tick.minute;
-    this.latestMinute = Math.max(this.latestMinute, minute);
+    this.latestMinute = minute;
     this.velocity.set(SUMMED, minute, tick.summed.velocity.last_1m);
     this.sentiment.set(SUMMED, minute, tick.summed.sentiment_mean["1m"]);
     const active = Object.entries(tick.platforms).filter(([, n]) => n.mentions["60m"] > 0).map(([p]) => p);
