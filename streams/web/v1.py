@@ -424,6 +424,9 @@ def _path(name: str, description: str, pattern: str = ID_PATTERN) -> Parameter:
 
 
 CAMPAIGN = _path("campaign_id", "a campaign id")
+RECENT_INCIDENTS = Parameter("recent", "query", {"type": "integer", "minimum": 0, "maximum": 100, "default": 0},
+                             "first send the latest state of this many recent incidents")
+LIVE_CAMPAIGN = _path("campaign_id", "a campaign id ('*': every mention, admin keys)", r"^(\*|[A-Za-z0-9_.:-]{1,128})$")
 E = m.ErrorBody
 BAD_ID = (400, ("the id is not valid", E))
 FORBIDDEN = (403, ("another tenant's campaign, or (for a tenant's key) an unknown id", E))
@@ -483,16 +486,19 @@ def describe(doc: OpenApi) -> None:
     doc.add("get", f"{p}/realtime/{{campaign_id}}", "Velocity, mentions, sentiment and credible share now",
             {200: ("per platform and summed, over 1, 5 and 60 minutes", m.RealtimeNumbers),
              400: BAD_ID[1], FORBIDDEN[0]: FORBIDDEN[1], 404: UNKNOWN[1]},
-            parameters=[_path("campaign_id", "a campaign id ('*': every mention, admin keys)",
-                              r"^(\*|[A-Za-z0-9_.:-]{1,128})$")], tags=("live",))
+            parameters=[LIVE_CAMPAIGN], tags=("live",))
     for path, what in ((f"{p}/ws/{{campaign_id}}", "a campaign's alerts and a metrics tick every few seconds"),
                        (f"{p}/ws/alerts", "every alert this key may see, and ticks")):
         doc.add("get", path, f"WebSocket: {what}",
                 {101: ("switching to the WebSocket protocol; every message is JSON with a 'type'", None),
                  400: ("not a WebSocket handshake, or a bad id", E), 403: FORBIDDEN[1], 404: UNKNOWN[1],
                  503: ("too many WebSocket clients on this worker", E)},
-                parameters=[CAMPAIGN] if "{" in path else [], tags=("live",),
-                description="Browsers cannot set headers on a WebSocket: the key may come as ?key=.")
+                parameters=([LIVE_CAMPAIGN] if "{" in path else []) + [RECENT_INCIDENTS],
+                tags=("live",),
+                description="Browsers cannot set headers on a WebSocket: the key may come as ?key=. Every "
+                            "message is a JSON object with a 'type': 'alert' (the alert record), 'tick' (the "
+                            "realtime numbers, or on /ws/alerts the pipeline's), or 'dropped' ('count' messages "
+                            "this client was too slow to take were dropped).")
 
 
 # -- the old unversioned routes ---------------------------------------------------------------------
