@@ -180,6 +180,8 @@ def test_a_spike_in_the_stream_appears_on_the_page_within_5_seconds(page, worker
     # minute": the minute may have turned since the burst)
     expect(page.locator("#kpis .kpi").nth(1).locator(".kpi-value")).to_have_text("30", timeout=10_000)
     expect(page.locator("#prediction")).to_have_text("아직 예측이 없습니다")
+    # the spike reloads the top mentions: the burst's posts with their scores
+    expect(page.locator("#mentions td.text", has_text="급증테스트")).to_have_count(20, timeout=10_000)
     screenshot(page, "dashboard-spike")
     assert console.errors_but(404, "/api/v1/predictions/dash-spike") == []
 

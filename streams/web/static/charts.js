@@ -110,6 +110,8 @@ export class LiveCharts {
   options(kind) {
     const el = this.els[kind];
     const width = Math.max(280, el.clientWidth);
+    // a minute's mean sentiment stands alone between minutes without mentions: dots keep it visible
+    const dots = kind === "sentiment";
     return {
       width,
       height: 190,
@@ -122,9 +124,9 @@ export class LiveCharts {
       ],
       series: [
         {},
-        { label: this.labels().summed, stroke: "#0f172a", width: 2.5, points: { size: 5 } },
+        { label: this.labels().summed, stroke: "#0f172a", width: 2.5, points: { show: dots, size: 5 } },
         ...this.platforms.map((p, i) => ({ label: p, stroke: PALETTE[i % PALETTE.length], width: 1.25,
-          points: { size: 4 }, show: this.busiest.includes(p) })),
+          points: { show: dots, size: 4 }, show: this.busiest.includes(p) })),
       ],
     };
   }
