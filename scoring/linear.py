@@ -10,6 +10,8 @@ features L2-normalised as in training, ``onnx/recipes/common.py`` ``weighted``) 
 
 * ``softmax``: K logits -> K probabilities
 * ``sigmoid``: 1 logit -> [1 - p, p]
+* ``multilabel``: K logits -> K independent probabilities (one sigmoid each: labels that can
+  hold together, e.g. the hate-speech categories)
 * ``hier3``:   2 logits (pos-vs-neg, neutral-vs-polar) -> [neg, neu, pos] =
   [(1-pn)(1-pp), pn, (1-pn) pp]; the binary decision pos-vs-neg is exactly the first head.
 
@@ -59,7 +61,10 @@ class HashedLinearClassifier:
         self.feature_config = FeatureConfig.from_dict(self.meta.get("features"))
         self.featurizer = HashingFeaturizer(self.feature_config)
         onnx_path = self.model_dir / self.meta.get("onnx", "model.onnx")
-        self.session = ort.InferenceSession(str(onnx_path), sess_options=session_options(intra_op_threads),
+        # one intra-op thread whatever is asked: ONNX Runtime's ScatterND with reduction="add"
+        # loses updates when several threads add to the same text's row (probabilities moved by
+        # up to 0.15 with 2 threads); the graph is small, the scoring processes are the parallelism
+        self.session = ort.InferenceSession(str(onnx_path), sess_options=session_options(1),
                                             providers=providers or default_providers())
         inputs = sorted(i.name for i in self.session.get_inputs())
         self.rules = self.meta.get("rules")  # e.g. "purchase": rule categories as extra features
@@ -173,6 +178,8 @@ def build_onnx(path: Path, weights: np.ndarray, bias: np.ndarray, idf: np.ndarra
         inits.append(numpy_helper.from_array(np.array(1.0, np.float32), "one"))
         nodes += [N("Sigmoid", ["logits"], ["p"]), N("Sub", ["one", "p"], ["q"]),
                   N("Concat", ["q", "p"], ["probs"], axis=1)]
+    elif head == "multilabel":
+        nodes.append(N("Sigmoid", ["logits"], ["probs"]))
     elif head == "hier3":
         inits += [numpy_helper.from_array(np.array(1.0, np.float32), "one"),
                   numpy_helper.from_array(np.array([1, 1], np.int64), "split11")]
