@@ -303,6 +303,13 @@ def event_id_for(platform: str, post_id: str) -> str:
     return hashlib.blake2b(f"{platform}:{post_id}".encode(), digest_size=16).hexdigest()
 
 
+# K-MHaS's hate-speech categories, in its label order (onnx/hate_categories serves them)
+HateCategory = Literal["origin", "physical", "politics", "profanity", "age", "gender", "race", "religion"]
+_HATE_CATEGORIES_DOC = ("hate-speech categories the text is read as (K-MHaS: origin, physical, politics, profanity, "
+                        "age, gender, race, religion), each over its own threshold (onnx/hate_categories/CARD.md); "
+                        "empty = none")
+
+
 class TextScores(Record):
     """What the text models say about one mention."""
 
@@ -313,6 +320,7 @@ class TextScores(Record):
     toxic: bool
     intent: str = Field(description="speech act: statement, question, command, request, ...")
     purchase_intent: float = Field(ge=0.0, le=1.0)
+    hate_categories: list[HateCategory] = Field(default_factory=list, description=_HATE_CATEGORIES_DOC)
 
 
 class CredibilityReason(Record):
@@ -337,6 +345,7 @@ class ScoredMention(Mention):
     sentiment_probs: tuple[float, float, float] = (0.0, 1.0, 0.0)
     toxicity: float = 0.0
     toxic: bool = False
+    hate_categories: list[HateCategory] = Field(default_factory=list, description=_HATE_CATEGORIES_DOC)
     intent: str = "statement"
     purchase_intent: float = 0.0
     meme_template: str = ""

@@ -31,13 +31,20 @@ def default_model_root() -> Path:
 
 
 DEFAULT_MODEL_ROOT = default_model_root()
-HEADS = ("sentiment", "toxicity", "intent", "purchase_intent")
+HEADS = ("sentiment", "toxicity", "intent", "purchase_intent", "hate_categories")
+# heads added after model roots existed: a root without one serves the shipped model for it
+SHIPPED_FALLBACK = ("hate_categories",)
 SENTIMENT_LABELS = ("negative", "neutral", "positive")
 
 
 def default_threads() -> int:
     # on a small machine the scoring processes already use every core
     return 1 if (os.cpu_count() or 1) <= 4 else 2
+
+
+def head_dir(model_root: Path, head: str) -> Path:
+    d = model_root / head
+    return DEFAULT_MODEL_ROOT / head if head in SHIPPED_FALLBACK and not d.is_dir() else d
 
 
 def load_classifier(model_dir: Path, providers: list[str] | None = None, intra_op_threads: int | None = None):
@@ -63,9 +70,14 @@ class TextScorer:
         self.heads = heads
         self.model_root = model_root
         # model.json is the source of labels and thresholds whatever the backend
-        self.meta = {h: json.loads((Path(model_root) / h / "model.json").read_text(encoding="utf-8"))
+        self.meta = {h: json.loads((head_dir(Path(model_root), h) / "model.json").read_text(encoding="utf-8"))
                      for h in HEADS}
         self.toxicity_threshold = float(self.meta["toxicity"].get("threshold", 0.5))
+        hate = self.meta["hate_categories"]
+        self._hate_labels = list(hate["labels"])
+        # a category is named when its own probability reaches its own threshold (chosen per
+        # category on a validation split: the categories differ widely in frequency)
+        self._hate_thresholds = np.array([float(hate["thresholds"][c]) for c in self._hate_labels], np.float32)
         self._featurizers: dict = {}
         for clf in heads.values():
             cfg = getattr(clf, "feature_config", None)
@@ -80,7 +92,7 @@ class TextScorer:
         heads (e.g. ``{"sentiment": <a folder written by truevoice models export>}``)."""
         root = Path(model_root or DEFAULT_MODEL_ROOT)
         provs = providers or default_providers()
-        dirs = {h: Path((overrides or {}).get(h) or root / h) for h in HEADS}
+        dirs = {h: Path((overrides or {}).get(h) or head_dir(root, h)) for h in HEADS}
         heads = {h: load_classifier(d, provs, intra_op_threads) for h, d in dirs.items() if d.is_dir()}
         return cls(heads, root)
 
@@ -118,6 +130,8 @@ class TextScorer:
         tox = probs["toxicity"][:, -1].astype(np.float64)
         it = probs["intent"]
         pur = probs["purchase_intent"][:, -1].astype(np.float64)
+        hate = probs["hate_categories"] >= self._hate_thresholds
+        hate_labels = self._hate_labels
         s_idx = s.argmax(1)
         i_idx = it.argmax(1)
         sent = np.clip(s[:, 2] - s[:, 0], -1.0, 1.0)
@@ -131,5 +145,6 @@ class TextScorer:
                 toxic=bool(tox[j] >= self.toxicity_threshold),
                 intent=self._intent_labels[i_idx[j]],
                 purchase_intent=float(min(1.0, max(0.0, pur[j]))),
+                hate_categories=[c for c, on in zip(hate_labels, hate[j]) if on],
             ))
         return res, norm, slang

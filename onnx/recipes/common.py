@@ -95,7 +95,7 @@ def count_matrix_rules(norm_texts: list[str], n_buckets: int, cfg: FeatureConfig
     return X
 
 
-def fit_lr(A, y, C, class_weight=None, multinomial=False, max_iter=300):
+def fit_lr(A, y, C, class_weight=None, multinomial=False, max_iter=300, sample_weight=None):
     """Logistic regression -> (W [M, K], b [K]); binary gives K = 1 (sigmoid head)."""
     from sklearn.linear_model import LogisticRegression
 
@@ -103,7 +103,7 @@ def fit_lr(A, y, C, class_weight=None, multinomial=False, max_iter=300):
         m = LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, class_weight=class_weight)
     else:
         m = LogisticRegression(C=C, solver="liblinear", max_iter=max_iter, class_weight=class_weight)
-    m.fit(A, y)
+    m.fit(A, y, sample_weight=sample_weight)
     return m, np.ascontiguousarray(m.coef_.T.astype(np.float32)), m.intercept_.astype(np.float32)
 
 

@@ -1,0 +1,132 @@
+"""Toxicity and the hate-speech categories over the real shipped ONNX files, from the model to
+the scored mention (`truevoice score`) and the ClickHouse column (the sink's insert, real chdb)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import orjson
+import pytest
+
+from scoring.text import DEFAULT_MODEL_ROOT, TextScorer, load_classifier
+from tables.clickhouse.store import ClickHouseStore
+from tests.conftest import REPO
+
+CATEGORIES = ["origin", "physical", "politics", "profanity", "age", "gender", "race", "religion"]
+
+# (text, categories that must be named); comments in the style of K-MHaS, written here
+HATEFUL = [
+    ("여자들은 집에서 밥이나 해라 김치녀들", {"gender"}),
+    ("틀딱들은 투표하지 마라 노인네들", {"age"}),
+    ("씨발 존나 개새끼 병신", {"profanity"}),
+    ("돼지같이 생긴게 살이나 빼라 뚱땡이", {"physical"}),
+    ("개독교 먹사들 헌금 뜯어먹는 사이비", {"religion"}),
+    ("조선족들 다 중국으로 돌려보내라", {"origin"}),
+    ("빨갱이 좌파들 다 북한으로 보내라", {"politics"}),
+]
+CLEAN = ["배송 빠르고 좋아요 ㅎㅎ", "이 제품 언제 출시되나요?", "노바 폴드2 사전예약 첫날 신기록",
+         "이 집 떡볶이 존맛탱 ㅋㅋㅋ 진짜 최고 또 갈게요", "This phone is great, battery lasts two days"]
+
+
+@pytest.fixture(scope="module")
+def scorer() -> TextScorer:
+    return TextScorer.load(providers=["CPUExecutionProvider"], intra_op_threads=1)
+
+
+def test_categories_model_is_a_flat_multilabel_head():
+    clf = load_classifier(DEFAULT_MODEL_ROOT / "hate_categories", ["CPUExecutionProvider"])
+    meta = clf.meta
+    assert clf.labels == CATEGORIES and meta["head"] == "multilabel"
+    assert set(meta["thresholds"]) == set(CATEGORIES) and all(0 < t < 1 for t in meta["thresholds"].values())
+    p = clf.predict_proba(["씨발 존나 개새끼 병신", "배송 빠르고 좋아요"])
+    assert p.shape == (2, 8) and ((p >= 0) & (p <= 1)).all()
+    # independent sigmoids, not a softmax: a comment can carry several categories, or none
+    assert abs(p[1].sum() - 1.0) > 0.05
+    assert p[0, CATEGORIES.index("profanity")] > 0.5 > p[1, CATEGORIES.index("profanity")]
+
+
+def test_toxicity_shares_the_sentiment_features(scorer):
+    # one hashing pass serves sentiment, toxicity and the categories
+    cfgs = {h: scorer.heads[h].feature_config for h in ("sentiment", "toxicity", "hate_categories")}
+    assert cfgs["toxicity"] == cfgs["hate_categories"]
+    assert len(scorer._featurizers) <= 3
+
+
+@pytest.mark.parametrize("text, expected", HATEFUL)
+def test_obvious_hate_is_toxic_with_its_category(scorer, text, expected):
+    s = scorer.score([text])[0]
+    assert s.toxic
+    assert expected <= set(s.hate_categories), s.hate_categories
+
+
+def test_brand_talk_carries_no_category_and_is_not_toxic(scorer):
+    for text, s in zip(CLEAN, scorer.score(CLEAN)):
+        assert s.hate_categories == [], text
+        assert not s.toxic, (text, s.toxicity)
+
+
+def test_categories_follow_their_thresholds(scorer):
+    texts = [t for t, _ in HATEFUL] + CLEAN
+    probs, _, _ = scorer.probabilities(texts)
+    thr = np.array([scorer.meta["hate_categories"]["thresholds"][c] for c in CATEGORIES])
+    for row, s in zip(probs["hate_categories"], scorer.score(texts)):
+        assert s.hate_categories == [c for c, p, t in zip(CATEGORIES, row, thr) if p >= t]
+
+
+def test_cards_carry_the_measured_figures():
+    tox = json.loads((DEFAULT_MODEL_ROOT / "toxicity" / "model.json").read_text(encoding="utf-8"))
+    runs = tox["loso"]["runs"]
+    ours, base = runs[tox["loso"]["chosen"]], max((v for k, v in runs.items() if k.startswith("tfidf")),
+                                                   key=lambda v: v["mean_at_0.5"])
+    assert set(ours["per_source"]) == {"kocohub", "curse", "malicious", "kmhas"}
+    assert ours["mean_nested_threshold"] > base["mean_nested_threshold"]
+    assert ours["mean_pooled_threshold"] > base["mean_pooled_threshold"]
+    card = (DEFAULT_MODEL_ROOT / "toxicity" / "CARD.md").read_text(encoding="utf-8")
+    assert "train_toxicity.py" in card and f"{ours['mean_pooled_threshold']:.4f}" in card
+    cats = json.loads((DEFAULT_MODEL_ROOT / "hate_categories" / "model.json").read_text(encoding="utf-8"))
+    card = (DEFAULT_MODEL_ROOT / "hate_categories" / "CARD.md").read_text(encoding="utf-8")
+    assert "train_hate_categories.py" in card
+    for c, m in cats["metrics_test"]["per_category"].items():
+        assert f"{m['f1']:.4f}" in card, c
+
+
+def test_hate_categories_reach_the_scored_mention_and_clickhouse(tmp_path):
+    records = [{"platform": "dcinside", "post_id": f"p{i}", "author": {"id": f"a{i}"}, "text": t,
+                "posted_at": "2026-12-01T09:00:00+00:00"} for i, t in enumerate(["여자들은 집에서 밥이나 해라 김치녀들",
+                                                                               "배송 빠르고 좋아요 ㅎㅎ"])]
+    path = tmp_path / "m.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
+    out = subprocess.run([sys.executable, "-m", "streams.cli", "score", str(path), "--no-progress"],
+                         cwd=REPO, capture_output=True, timeout=240)
+    assert out.returncode == 0, out.stderr.decode()
+    lines = out.stdout.splitlines()
+    scored = [orjson.loads(line) for line in lines]
+    assert "gender" in scored[0]["hate_categories"] and scored[1]["hate_categories"] == []
+
+    store = ClickHouseStore(f"chdb://{tmp_path / 'ch'}", "tv_hate")
+    try:
+        store.migrate()
+        assert store.insert_scored(lines) == 2
+        rows = store.select("SELECT post_id, hate_categories FROM tv_hate.mentions FINAL ORDER BY post_id").rows
+        assert [(r[0], list(r[1])) for r in rows] == [(m["post_id"], m["hate_categories"]) for m in scored]
+        hits = store.select("SELECT post_id FROM tv_hate.mentions FINAL WHERE has(hate_categories, 'gender')").rows
+        assert hits == [("p0",)]
+    finally:
+        store.close()
+
+
+def test_scores_do_not_depend_on_the_thread_count():
+    # ONNX Runtime's ScatterND(reduction="add") lost updates over several intra-op threads:
+    # the same texts scored up to 0.15 apart with 2 threads, so hashed-linear sessions run on one
+    from streams.sample import load_sample
+
+    texts = [m["text"] for m in load_sample()][:1500]
+    texts = [" ".join(texts[i:i + 4]) for i in range(0, len(texts), 2)]  # long texts share rows
+    for head in ("toxicity", "hate_categories"):
+        one = load_classifier(DEFAULT_MODEL_ROOT / head, ["CPUExecutionProvider"], intra_op_threads=1)
+        two = load_classifier(DEFAULT_MODEL_ROOT / head, ["CPUExecutionProvider"], intra_op_threads=2)
+        for i in range(0, len(texts), 512):
+            np.testing.assert_array_equal(one.predict_proba(texts[i:i + 512]), two.predict_proba(texts[i:i + 512]))
