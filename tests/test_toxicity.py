@@ -12,6 +12,8 @@ import orjson
 import pytest
 
 from scoring.text import DEFAULT_MODEL_ROOT, TextScorer, load_classifier
+from schemas.records import ScoredMention
+from tables.clickhouse.migrations import migrations_dir
 from tables.clickhouse.store import ClickHouseStore
 from tests.conftest import REPO
 
@@ -130,3 +132,28 @@ def test_scores_do_not_depend_on_the_thread_count():
         two = load_classifier(DEFAULT_MODEL_ROOT / head, ["CPUExecutionProvider"], intra_op_threads=2)
         for i in range(0, len(texts), 512):
             np.testing.assert_array_equal(one.predict_proba(texts[i:i + 512]), two.predict_proba(texts[i:i + 512]))
+
+
+def test_migration_009_keeps_older_rows_and_stores_categories_after(tmp_path):
+    """A data directory migrated before 009 holds a mention; 009 applied, it reads [] and a new
+    mention's categories are stored through the landing view."""
+    before = tmp_path / "sql"
+    before.mkdir()
+    for f in sorted(migrations_dir().glob("*.sql")):
+        if f.name < "009":
+            (before / f.name).write_bytes(f.read_bytes())
+
+    def mention(post_id: str, categories: list[str]) -> bytes:
+        return ScoredMention(platform="dcinside", post_id=post_id, author={"id": "a"}, text="글",
+                             posted_at="2026-12-01T09:00:00+00:00", hate_categories=categories).dumps()
+
+    store = ClickHouseStore(f"chdb://{tmp_path / 'ch'}", "tv_mig009")
+    try:
+        store.migrate(before)
+        assert store.insert_scored([mention("old", ["age"])]) == 1  # the field is unknown before 009
+        assert "009_hate_categories.sql" in store.migrate()
+        assert store.insert_scored([mention("new", ["religion", "gender"])]) == 1
+        rows = store.select("SELECT post_id, hate_categories FROM tv_mig009.mentions FINAL ORDER BY post_id").rows
+        assert [(r[0], list(r[1])) for r in rows] == [("new", ["religion", "gender"]), ("old", [])]
+    finally:
+        store.close()
