@@ -16,11 +16,15 @@ sides of a split.
 from __future__ import annotations
 
 import csv
+import gzip
+import random
 import sys
 from dataclasses import dataclass, field
 from typing import get_args
 
-from common import DATA
+import numpy as np
+
+from common import DATA, text_key
 from schemas.records import HateCategory
 
 csv.field_size_limit(sys.maxsize)
@@ -90,9 +94,6 @@ def clean_praise(n: int = 5000, seed: int = 7) -> list[Row]:
     """Weak clean rows: NSMC reviews rated 10 without profanity. None of the four sources holds
     enthusiastic consumer talk, and without it intensifier slang of praise (존맛탱, 개꿀잼,
     미쳤다) reads as toxic; they train every fold and are never scored as a held-out source."""
-    import gzip
-    import random
-
     with gzip.open(DATA / "nsmc/nsmc_raw_ratings.tsv.gz", "rt", encoding="utf-8") as f:
         texts = [r["document"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
                  if r["rating"] == "10" and len(r["document"]) >= 8 and not any(w in r["document"] for w in _PROFANE)]
@@ -109,10 +110,6 @@ def chatbot_utterances() -> list[str]:
 def unique_rows(rows: list[Row]):
     """One row per normalised text: (texts, toxic [n], first source [n], in_source bool [n, S]).
     A text labelled differently by two sources counts as toxic (one source saw something)."""
-    import numpy as np
-
-    from common import text_key
-
     first: dict[str, int] = {}
     texts, toxic, src, seen = [], [], [], []
     for r in rows:
@@ -133,8 +130,6 @@ def unique_rows(rows: list[Row]):
 def source_balanced_weights(sources, y):
     """Sample weights giving every (source, class) cell the same total: the sources differ in
     size and toxic share, and the model should learn what they agree on, not the biggest one."""
-    import numpy as np
-
     w = np.zeros(len(y), np.float64)
     cells = [(s, c) for s in np.unique(sources) for c in (0, 1) if ((sources == s) & (y == c)).any()]
     for s, c in cells:

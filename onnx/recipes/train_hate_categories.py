@@ -1,6 +1,6 @@
 """Train the hate-speech categories head (hashed-linear, one sigmoid per category) on K-MHaS.
 
-    nice -n 10 .venv/bin/python onnx/recipes/train_hate_categories.py      # ~1 min on 2 cores
+    nice -n 10 .venv/bin/python onnx/recipes/train_hate_categories.py      # ~3 min on 2 cores
 
 K-MHaS (ko/kmhas/kmhas_valid.txt, news comments) labels each comment with any of eight
 categories (origin, physical, politics, profanity, age, gender, race, religion) or "not hate
