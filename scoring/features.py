@@ -20,7 +20,7 @@ import unicodedata
 
 import numpy as np
 
-from .normalise import lexicon_hints, normalise_many, slang_hints, slang_terms
+from .normalise import HINTS, lexicon_hints, normalise_many, slang_hints, slang_terms
 
 _P = 0x100000001B3  # FNV prime (odd, so invertible mod 2**64)
 _Q = pow(_P, -1, 2**64)
@@ -109,7 +109,7 @@ class HashingFeaturizer:
         self.config = config or FeatureConfig()
         self._pows = (_powers(_P, 1 << 16), _powers(_Q, 1 << 16))  # one tuple: swapped atomically
         self._hint_hash = {h: int(_mix(np.array([hash_str("\x01slang:" + h)], np.uint64), 99)[0])
-                           for h in ("pos", "neg", "neu")}
+                           for h in HINTS}
 
     def _ensure(self, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Power tables of at least ``n`` entries (thread-safe: callers use the pair returned)."""

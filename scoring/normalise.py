@@ -267,10 +267,26 @@ def slang_terms(text: str, *, already_normalised: bool = False) -> list[str]:
     return out
 
 
+# Hint tokens the hashed-linear models receive. "ctx" marks an intensifier whose polarity comes
+# from its context (미쳤다, 역대급, ㄷㄷ, ㅠㅠ, ㅋㅋ …); "ctx+" / "ctx-" pair it with the other
+# polar cues of the same text, so the model can learn "카메라 미쳤다 개이득" apart from "렉 미쳤다
+# 환불" (and ㅋㅋ after a complaint as mockery) from its training data, rather than a rule deciding.
+HINTS = ("pos", "neg", "neu", "ctx", "ctx+", "ctx-")
+
+
 def slang_hints(terms: list[str]) -> list[str]:
-    """Sentiment hints ("pos"/"neg"/"neu") of the given dictionary terms."""
+    """Sentiment hints (``HINTS``) of the given dictionary terms."""
     d = _dictionary()
-    return [d.entries[t].sentiment for t in terms if t in d.entries and d.entries[t].sentiment]
+    found = [d.entries[t].sentiment for t in terms if t in d.entries and d.entries[t].sentiment]
+    if "ctx" not in found:
+        return found
+    hints = [h for h in found if h != "ctx"]
+    out = hints + ["ctx"]
+    if "pos" in hints:
+        out.append("ctx+")
+    if "neg" in hints:
+        out.append("ctx-")
+    return out
 
 
 @lru_cache(maxsize=2)
