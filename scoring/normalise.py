@@ -69,6 +69,8 @@ def load_slang(path: str | None = None) -> tuple[SlangEntry, ...]:
         seen.add(term)
         canonical = cols[1].strip() if len(cols) > 1 else ""
         sentiment = cols[2].strip() if len(cols) > 2 else ""
+        if sentiment not in ("", "pos", "neg", "neu", "ctx"):  # the featuriser has a token for these only
+            raise ValueError(f"{p}: {term!r}: sentiment {sentiment!r}, expected pos, neg, neu, ctx or empty")
         entries.append(SlangEntry(term, canonical, sentiment))
     return tuple(entries)
 

@@ -31,6 +31,15 @@ def test_negation_entries():
     assert hints("이 가격이면 나쁘지 않네") == ["pos"]
 
 
+def test_a_dictionary_row_with_an_unknown_sentiment_is_refused(tmp_path):
+    from scoring.normalise import load_slang
+
+    bad = tmp_path / "slang.tsv"
+    bad.write_text("term\tcanonical\tsentiment\n존맛\t정말 맛있다\tpos\n미쳤다\t대단하다\tcontext\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="미쳤다"):
+        load_slang(str(bad))
+
+
 def test_the_pairing_reaches_the_features():
     f = HashingFeaturizer(FeatureConfig())
     praise, complaint = f(["카메라 미쳤다 개이득", "카메라 미쳤다 환불각"]).of(0), f(["카메라 미쳤다 환불각"]).of(0)
