@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from streams.kafka.embedded import free_port  # noqa: E402
+from streams.keystore import KeyStore  # noqa: E402
 
 SAMPLE = REPO / "streams" / "sample" / "mentions.jsonl.gz"
 
@@ -89,9 +90,13 @@ def matching(text: str) -> list[str]:
 MIN_MENTIONS = {"*": 30, **{c["campaign_id"]: c["min_mentions"] for c in CAMPAIGNS}}  # agents.campaigns defaults
 
 
+# the API needs a key: main() makes an admin key in the data directory before `up` starts
+HEADERS = {"Content-Type": "application/json"}
+
+
 def api(url: str, path: str, body: object | None = None) -> dict:
     req = urllib.request.Request(url + path, data=None if body is None else orjson.dumps(body),
-                                 headers={"Content-Type": "application/json"})
+                                 headers=HEADERS)
     with urllib.request.urlopen(req, timeout=120) as r:
         return orjson.loads(r.read())
 
@@ -200,6 +205,7 @@ def main() -> None:
           f"{2 * sum(map(len, texts)) / len(texts) + 1:.0f} characters on average", flush=True)
 
     data_dir = Path(tempfile.mkdtemp(prefix="truevoice-bench-"))
+    HEADERS["Authorization"] = "Bearer " + KeyStore.in_data_dir(data_dir).create("default", admin=True, name="bench").key
     web_port, broker_port = free_port(), free_port()
     env = dict(os.environ, TRUEVOICE_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
     log = open(data_dir / "up.log", "wb")

@@ -38,12 +38,17 @@ from pipeline import load_texts  # noqa: E402
 from schemas import Topics  # noqa: E402
 from streams.kafka.backlog import BacklogGauge, BacklogLimit  # noqa: E402
 from streams.kafka.embedded import free_port  # noqa: E402
+from streams.keystore import KeyStore  # noqa: E402
 from streams.settings import Settings  # noqa: E402
+
+
+# the API needs a key: main() makes an admin key in the data directory before `up` starts
+HEADERS = {"Content-Type": "application/json"}
 
 
 def api(url: str, path: str, body: object | None = None) -> dict:
     req = urllib.request.Request(url + path, data=None if body is None else orjson.dumps(body),
-                                 headers={"Content-Type": "application/json"})
+                                 headers=HEADERS)
     with urllib.request.urlopen(req, timeout=60) as r:
         return orjson.loads(r.read())
 
@@ -143,6 +148,8 @@ def main() -> None:
 
     root = Path(tempfile.mkdtemp(prefix="truevoice-sigkill-"))
     data_dir = root / "data"
+    data_dir.mkdir()
+    HEADERS["Authorization"] = "Bearer " + KeyStore.in_data_dir(data_dir).create("default", admin=True, name="bench").key
     web_port, broker_port = free_port(), free_port()
     url = f"http://127.0.0.1:{web_port}"
     proc = start_up(data_dir, web_port, broker_port)

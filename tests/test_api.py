@@ -57,6 +57,28 @@ def test_bad_requests_get_a_4xx_with_a_message(api, path, body, status, message)
     assert message in body["error"] + " ".join(e["error"] for e in body.get("errors", []))
 
 
+
+@pytest.mark.parametrize("method, path, status, message, allow", [
+    ("GET", "/api/v1/realtime/", 404, "Not Found: GET /api/v1/realtime/", None),
+    ("GET", "/api/v1/nothing-here", 404, "Not Found: GET /api/v1/nothing-here", None),
+    ("DELETE", "/health", 405, "Method Not Allowed: DELETE /health", "GET"),
+])
+def test_the_routers_own_errors_are_json_too(api, method, path, status, message, allow):
+    """No such route, or a method the route does not take: JSON with a message, like every error."""
+    import urllib.error
+    import urllib.request
+
+    import orjson
+
+    req = urllib.request.Request(api.url + path, method=method, headers=api.headers)
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req, timeout=30)
+    assert info.value.code == status
+    assert info.value.headers["Content-Type"].startswith("application/json")
+    assert orjson.loads(info.value.read())["error"] == message
+    if allow:
+        assert allow in info.value.headers["Allow"]
+
 def test_windows_without_a_platform_sum_all_platforms(api):
     import urllib.error
     import urllib.request

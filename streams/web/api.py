@@ -67,8 +67,14 @@ def error(status: int, message: str, *, headers: dict[str, str] | None = None, *
 async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
     try:
         return await handler(request)
-    except web.HTTPException:
-        raise
+    except web.HTTPException as exc:
+        # aiohttp's own answers (no such route, method not allowed, body too large) are plain
+        # text; every error a client gets is JSON with a message
+        if exc.status < 400 or exc.content_type == "application/json":
+            raise
+        headers = {k: v for k, v in exc.headers.items() if k in ("Allow", "Retry-After")}
+        return error(exc.status, f"{exc.reason}: {request.method} {request.path}" if exc.status in (404, 405)
+                     else exc.text or exc.reason, headers=headers)
     except Exception as exc:  # noqa: BLE001 - a client never sees a bare 500 traceback
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error(503, f"the server could not handle the request right now: {type(exc).__name__}")
