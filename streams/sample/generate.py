@@ -427,6 +427,8 @@ def generate(seed: int = SEED) -> tuple[list[dict], list[dict]]:
                 pii = True
             sentiment = {"pos": "positive", "burst_pos": "positive", "buy": "positive", "neg": "negative",
                          "burst_neg": "negative"}.get(kind, "neutral")
+            if lang == "en" and sentiment == "neutral":
+                sentiment = "positive"  # _text has no English neutral posts: they come from the praise pool
             if kind == "burst_pos" and "차이 없는듯" in text:
                 sentiment = "neutral"
         hashtags: list[str] = []
