@@ -33,6 +33,9 @@ class TrueVoiceWorker(faust.Worker):
 
     def __init__(self, tv: Any, *, drain_on_stop: bool, **kwargs: Any) -> None:
         super().__init__(tv.app, **kwargs)
+        # Faust's start-up spinner writes terminal escapes into the log stream even when it is not
+        # a terminal (a cursor-show code with no newline glued itself to the next JSON log line)
+        self.spinner = None
         self.tv = tv
         self.drain_on_stop = drain_on_stop
 

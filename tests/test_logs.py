@@ -275,3 +275,10 @@ def test_websocket_handshakes_and_raised_errors_echo_the_id():
 
     ws_id, nf_id, made = asyncio.run(go())
     assert (ws_id, nf_id) == ("ws-1", "nf-1") and FRESH.fullmatch(made)
+
+
+def test_the_log_is_lines_of_json_with_no_terminal_codes(worker):
+    """Last in this module, so the worker's start-up has long ended: Faust's start-up spinner wrote
+    a cursor code with no newline that glued itself to the next JSON line of a log file."""
+    text = worker.log_path.read_text(encoding="utf-8")
+    assert "\x1b" not in text and "\b" not in text
