@@ -78,7 +78,6 @@ def test_sql_into_head_ends_quietly(data_dir):
                             "SELECT number FROM numbers(50000)"], cwd=REPO, env=_no_truevoice_env(),
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     head = subprocess.Popen(["head", "-1"], stdin=sql.stdout, stdout=subprocess.PIPE)
-    assert sql.stdout is not None
     sql.stdout.close()  # head alone holds the pipe's read end
     first, _ = head.communicate(timeout=120)
     stderr = sql.stderr.read().decode() if sql.stderr else ""

@@ -180,7 +180,6 @@ def _banner(up) -> list[str]:
     with open(up.log_path, "ab") as log:  # the fixture's cleanup ends the process
         up.proc = subprocess.Popen([sys.executable, "-m", "streams.cli", *up.args], env=up.env, cwd=REPO,
                                    stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL, text=True)
-    assert up.proc.stdout is not None
     printed = []
     for line in up.proc.stdout:
         printed.append(line)
