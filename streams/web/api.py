@@ -25,6 +25,7 @@ from streams.web.auth import ApiKeyAuth, is_admin, may_see
 from streams.web.feed import AlertFeed, latest_alerts
 from streams.web.readiness import Readiness
 from streams.web.request_id import install as install_request_ids
+from streams.web.responses import error, json_response
 from tables.combiner import window_key
 
 
@@ -52,15 +53,6 @@ PROBES = frozenset({"/health", "/ready", "/metrics"})
 def _add_rows(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     """Two platforms' hopping rows of the same window, summed (the window bounds kept)."""
     return {k: (v if k in ("window_start", "window_end") else v + b[k]) for k, v in a.items()}
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(data, default=str), status=status, content_type="application/json",
-                        headers=headers)
-
-
-def error(status: int, message: str, *, headers: dict[str, str] | None = None, **extra: Any) -> web.Response:
-    return json_response({"error": message, **extra}, status=status, headers=headers)
 
 
 @web.middleware

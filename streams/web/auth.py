@@ -23,13 +23,13 @@ import math
 import time
 from typing import Any, Awaitable, Callable
 
-import orjson
 from aiohttp import web
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from streams.keystore import DEFAULT_TENANT, KeyFileError, KeyStore, Principal
+from streams.web.responses import error
 
 __all__ = ["Principal", "ApiKeyAuth", "OPEN_ROUTES", "UNLIMITED_ROUTES", "is_admin", "tenant_of", "may_see"]
 
@@ -58,11 +58,6 @@ def may_see(principal: Principal | None, campaign: Any) -> bool:
     if is_admin(principal):
         return True
     return campaign is not None and tenant_of(campaign) == principal.tenant
-
-
-def _json_error(status: int, message: str, headers: dict[str, str]) -> web.Response:
-    return web.Response(body=orjson.dumps({"error": message}), status=status, content_type="application/json",
-                        headers=headers)
 
 
 def _route_of(request: web.Request) -> str | None:
@@ -106,8 +101,8 @@ class ApiKeyAuth:
         reset = self.limiter.get_window_stats(self.limit, kind, who).reset_time
         retry_after = max(1, math.ceil(reset - time.time()))
         what = "this API key" if kind == "key" else "your address"
-        return _json_error(429, f"too many requests from {what}: at most {self.limit.amount} a minute; "
-                                f"retry in {retry_after} s", {"Retry-After": str(retry_after)})
+        return error(429, f"too many requests from {what}: at most {self.limit.amount} a minute; "
+                          f"retry in {retry_after} s", headers={"Retry-After": str(retry_after)})
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -121,18 +116,18 @@ class ApiKeyAuth:
             return await handler(request)
         key = presented_key(request)
         if not key:
-            return _json_error(401, "an API key is required: send 'Authorization: Bearer <key>' or "
-                                    "'X-API-Key: <key>' (WebSockets: ?key=<key>); `truevoice keys create` makes one",
-                               {"WWW-Authenticate": _REALM})
+            return error(401, "an API key is required: send 'Authorization: Bearer <key>' or "
+                              "'X-API-Key: <key>' (WebSockets: ?key=<key>); `truevoice keys create` makes one",
+                         headers={"WWW-Authenticate": _REALM})
         try:
             principal = self.keys.authenticate(key)
         except KeyFileError as exc:
             log.error("API keys unavailable, refusing every key: %s", exc)
-            return _json_error(503, "API keys cannot be checked right now (the key file is unreadable)",
-                               {"Retry-After": "30"})
+            return error(503, "API keys cannot be checked right now (the key file is unreadable)",
+                         headers={"Retry-After": "30"})
         if principal is None:
-            return _json_error(401, "the API key is not valid (unknown, revoked or mistyped)",
-                               {"WWW-Authenticate": f'{_REALM}, error="invalid_token"'})
+            return error(401, "the API key is not valid (unknown, revoked or mistyped)",
+                         headers={"WWW-Authenticate": f'{_REALM}, error="invalid_token"'})
         refused = self._over_limit("key", principal.key_id)
         if refused is not None:
             return refused

@@ -32,6 +32,7 @@ from pydantic import TypeAdapter, ValidationError
 from schemas import Campaign
 from streams.web.auth import is_admin, may_see
 from streams.web.feed import AlertFeed, FeedClient, alert_message, latest_alerts
+from streams.web.responses import error
 from streams.web.realtime import realtime_numbers
 
 log = logging.getLogger(__name__)
@@ -55,10 +56,6 @@ MAX_CLIENTS = 1000
 # the same allow-list as a campaign's own id: nothing else can name a campaign (or a window key)
 campaign_id_adapter: TypeAdapter[str] = TypeAdapter(
     Annotated[(str, *Campaign.model_fields["campaign_id"].metadata)])  # type: ignore[misc]
-
-
-def refusal(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, dumps=lambda o: orjson.dumps(o).decode())
 
 
 class LiveApi:
@@ -91,19 +88,19 @@ class LiveApi:
         if campaign_id == ALL_CAMPAIGNS:
             if is_admin(principal):
                 return None
-            return refusal(403, "'*' counts every tenant's mentions: only an admin key may read it")
+            return error(403, "'*' counts every tenant's mentions: only an admin key may read it")
         try:
             campaign_id_adapter.validate_python(campaign_id)
         except ValidationError:
-            return refusal(400, f"{campaign_id[:140]!r} is not a campaign id: 1 to 128 letters, digits, "
+            return error(400, f"{campaign_id[:140]!r} is not a campaign id: 1 to 128 letters, digits, "
                                 "'_', '.', ':' or '-' (or '*' for every mention)")
         campaign = self.tv.registry.campaigns.get(campaign_id)
         if not may_see(principal, campaign):
             # unknown and another tenant's answer alike: a key cannot probe which ids exist
-            return refusal(403, f"campaign {campaign_id!r} is not one of this key's tenant's campaigns "
+            return error(403, f"campaign {campaign_id!r} is not one of this key's tenant's campaigns "
                                 "(GET /api/campaigns lists them)")
         if campaign is None:
-            return refusal(404, f"unknown campaign {campaign_id!r}; GET /api/campaigns lists them")
+            return error(404, f"unknown campaign {campaign_id!r}; GET /api/campaigns lists them")
         return None
 
     def alerts_for(self, principal: Any) -> Callable[[dict], bool]:
@@ -140,15 +137,15 @@ class LiveApi:
         try:
             recent = int(request.query.get("recent", "0"))
         except ValueError:
-            return refusal(400, f"recent must be an integer from 0 to {MAX_RECENT}")
+            return error(400, f"recent must be an integer from 0 to {MAX_RECENT}")
         if not 0 <= recent <= MAX_RECENT:
-            return refusal(400, f"recent must be an integer from 0 to {MAX_RECENT}")
+            return error(400, f"recent must be an integer from 0 to {MAX_RECENT}")
         if len(self.feed.clients) >= MAX_CLIENTS:
-            return refusal(503, f"this worker serves {MAX_CLIENTS} WebSocket clients already; retry later "
+            return error(503, f"this worker serves {MAX_CLIENTS} WebSocket clients already; retry later "
                                 "or on another worker")
         ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_CLIENT_FRAME_BYTES)
         if not ws.can_prepare(request).ok:
-            return refusal(400, "this is a WebSocket route: open it with a WebSocket client (Upgrade: websocket)")
+            return error(400, "this is a WebSocket route: open it with a WebSocket client (Upgrade: websocket)")
         await ws.prepare(request)
         client = FeedClient(ws, route, accepts, campaign_id=campaign_id, ticks=ticks)
         if recent:

@@ -30,6 +30,7 @@ from streams.web.auth import is_admin, may_see
 from streams.web.feed import AlertFeed, latest_alerts
 from streams.web.openapi import OpenApi, Parameter
 from streams.web.openapi import mount as mount_openapi
+from streams.web.responses import json_response
 
 PREFIX = "/api/v1"
 MAX_INGEST_BYTES = 8 * 1024 * 1024
@@ -51,11 +52,6 @@ class Refusal(Exception):
 
     def response(self) -> web.Response:
         return json_response({"error": self.message, **self.extra}, self.status, self.headers)
-
-
-def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=orjson.dumps(data, default=str), status=status, content_type="application/json",
-                        headers=headers)
 
 
 def answers(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
