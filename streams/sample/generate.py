@@ -149,6 +149,12 @@ NEWS = {
     "nova-launch": ["노바모바일, {p} 공개… 카메라·AI 기능 대폭 강화", "{p} 사전예약 첫날 신기록", "[현장] {p} 언팩 행사… 가격은 동결"],
 }
 NEWS_BRANDS = {"aether": "픽셀포지"}
+# Intended labels follow the dev set's label rules (onnx/sentiment/DEV_SET.md): a purchase plan or
+# a plain purchase report is neutral, one made with evident eagerness positive; a report of a
+# launch event and its price is neutral; praise of a film is positive even off-brand.
+EAGER_PURCHASES = frozenset({"{p} 쿠팡에 {price} 뜨길래 바로 주문함", "{p} 사전예약 바로 질렀다"})
+NEUTRAL_NEWS = frozenset({"[현장] {p} 언팩 행사… 가격은 동결"})
+POSITIVE_NOISE = frozenset({"카사노바 영화 재밌더라"})
 
 NOISE = ["오늘 날씨 좋다 산책 가야지 ㅎㅎ", "퇴근하고 싶다 ㅠㅠ", "주말에 뭐하지", "카사노바 영화 재밌더라",
          "보사노바 플레이리스트 추천좀", "카사노바 같은 남자 만나지 마라", "해물라면 끓여먹음", "just finished work, so tired"]
@@ -319,36 +325,40 @@ def _phone(rng: random.Random) -> str:
     return f"010-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}"
 
 
-def _pii_text(rng: random.Random, b: dict, p: str, friend: str) -> str:
+def _pii_text(rng: random.Random, b: dict, p: str, friend: str) -> tuple[str, str]:
+    """(a post that carries personal data, its intended sentiment)."""
     name = rng.choice(SURNAMES) + rng.choice(GIVEN)
     email = rng.choice(["minsu", "jh.park", "yuna_k", "haeun", "coffee.love"]) + str(rng.randint(1, 99)) + "@" + \
         rng.choice(["gmail.com", "naver.com", "daum.net", "kakao.com"])
     ip = f"{rng.choice([211, 175, 118, 121, 223])}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
     return rng.choice([
-        f"{b['name']} 고객센터 답이 없어서 여기 남김 제 번호 {_phone(rng)} 연락 부탁드립니다",
-        f"{p} 교환 문의 메일 보냈어요 {email} 으로 회신주세요",
-        f"{p} 배송 온 날 기사 {name}님 너무 친절하셨음",
-        f"{p} 환불 신청서 이름: {name} 연락처: {_phone(rng)}",
-        f"{p} 계정 해킹당함 로그인 기록에 IP {ip} 찍혀있음 ㅠㅠ",
-        f"@{friend} {p} 이거 봐봐 ㅋㅋㅋ",
-        f"{name}씨가 추천해줘서 {p} 써봄",
-        f"call me about the {p} order +82 10-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}",
-        f"{p} 당첨자 발표 {name} 고객님 {_phone(rng).replace('-', '')} 확인 부탁",
-        f"{p} 이벤트 문의 {email} / 010 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}",
+        (f"{b['name']} 고객센터 답이 없어서 여기 남김 제 번호 {_phone(rng)} 연락 부탁드립니다", "negative"),
+        (f"{p} 교환 문의 메일 보냈어요 {email} 으로 회신주세요", "neutral"),
+        (f"{p} 배송 온 날 기사 {name}님 너무 친절하셨음", "positive"),
+        (f"{p} 환불 신청서 이름: {name} 연락처: {_phone(rng)}", "negative"),
+        (f"{p} 계정 해킹당함 로그인 기록에 IP {ip} 찍혀있음 ㅠㅠ", "negative"),
+        (f"@{friend} {p} 이거 봐봐 ㅋㅋㅋ", "neutral"),
+        (f"{name}씨가 추천해줘서 {p} 써봄", "neutral"),
+        (f"call me about the {p} order +82 10-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}", "neutral"),
+        (f"{p} 당첨자 발표 {name} 고객님 {_phone(rng).replace('-', '')} 확인 부탁", "neutral"),
+        (f"{p} 이벤트 문의 {email} / 010 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}", "neutral"),
     ])
 
 
-def _text(rng: random.Random, brand: str, kind: str, lang: str) -> str:
+def _text(rng: random.Random, brand: str, kind: str, lang: str) -> tuple[str, str]:
+    """(text, the template it was written from)."""
     b = BRANDS[brand]
     if lang == "en":
         p = rng.choice(b["en_products"])
         pool = b["en_neg"] if kind in ("neg", "burst_neg") else b["en_pos"]
-        t = rng.choice(pool).format(p=p, b=b["en"], price=rng.choice(b["price"]))
-        return t + rng.choice(["", "", " lol", " ngl", "!!", " 😂", " tbh"])
+        template = rng.choice(pool)
+        t = template.format(p=p, b=b["en"], price=rng.choice(b["price"]))
+        return t + rng.choice(["", "", " lol", " ngl", "!!", " 😂", " tbh"]), template
     p = rng.choice(b["products"])
     key = "burst" if kind.startswith("burst") else kind
-    core = rng.choice(b[key]).format(p=p, b=b["name"], price=rng.choice(b["price"]))
-    return rng.choice(PREFIX) + core + rng.choice(SUFFIX)
+    template = rng.choice(b[key])
+    core = template.format(p=p, b=b["name"], price=rng.choice(b["price"]))
+    return rng.choice(PREFIX) + core + rng.choice(SUFFIX), template
 
 
 def _time(rng: random.Random, minute: float) -> datetime:
@@ -404,8 +414,9 @@ def generate(seed: int = SEED) -> tuple[list[dict], list[dict]]:
         pii = False
         b = BRANDS.get(brand)
         if brand == "noise":
-            text = rng.choice(NOISE) + rng.choice(SUFFIX)
-            sentiment = "neutral"
+            template = rng.choice(NOISE)
+            text = template + rng.choice(SUFFIX)
+            sentiment = "positive" if template in POSITIVE_NOISE else "neutral"
         elif bot:
             p = rng.choice(b["products"])
             text = rng.choice([f"{p} 사전예약 개이득 혜택 링크 ㄱㄱ https://bit.ly/{_rand_id(rng, 7)}",
@@ -414,23 +425,30 @@ def generate(seed: int = SEED) -> tuple[list[dict], list[dict]]:
             sentiment = "positive"
         elif platform in ("news", "naver_news") and kind != "bot":
             key = burst or ("pos" if kind in ("pos", "buy") else "neg" if kind == "neg" else "neu")
-            text = rng.choice(NEWS[key]).format(p=rng.choice(b["products"][:2]), b=NEWS_BRANDS.get(brand, b["name"]))
+            template = rng.choice(NEWS[key])
+            text = template.format(p=rng.choice(b["products"][:2]), b=NEWS_BRANDS.get(brand, b["name"]))
             sentiment = {"pos": "positive", "neu": "neutral", "nova-launch": "positive"}.get(key, "negative")
+            if template in NEUTRAL_NEWS:
+                sentiment = "neutral"
         else:
-            text = _text(rng, brand, "pos" if kind == "burst_pos" else kind, lang)
+            text, template = _text(rng, brand, "pos" if kind == "burst_pos" else kind, lang)
+            pii_sentiment = None
             if lang == "ko" and rng.random() < 0.03:
                 friend = rng.choice(["jimin_0312", "yuna.k", "minsu_kr", "haeun__", "coffee_holic7"])
-                text = _pii_text(rng, b, rng.choice(b["products"]), friend)
+                text, pii_sentiment = _pii_text(rng, b, rng.choice(b["products"]), friend)
                 pii = True
             elif platform in ("twitter", "instagram") and lang == "ko" and rng.random() < 0.08:
                 text = f"@{rng.choice(['jimin_0312', 'yuna.k', 'minsu_kr', 'seoul_foodie'])} " + text
                 pii = True
             sentiment = {"pos": "positive", "burst_pos": "positive", "buy": "positive", "neg": "negative",
                          "burst_neg": "negative"}.get(kind, "neutral")
+            if kind == "buy" and lang == "ko" and template not in EAGER_PURCHASES:
+                sentiment = "neutral"
             if lang == "en" and sentiment == "neutral":
                 sentiment = "positive"  # _text has no English neutral posts: they come from the praise pool
             if kind == "burst_pos" and "차이 없는듯" in text:
                 sentiment = "neutral"
+            sentiment = pii_sentiment or sentiment  # the post written is not the kind's template
         hashtags: list[str] = []
         if platform in SOCIAL and b is not None and rng.random() < 0.6:
             hashtags = rng.sample(b["tags"], k=rng.randint(1, min(4, len(b["tags"]))))
