@@ -4,7 +4,9 @@ It must parse as the documented TSV, be large enough, carry only valid labels an
 duplicate texts, share no text with the files the sentiment recipe trains on (those under
 ../shared/data that exist on this machine) nor with the bundled sample, and its card
 (onnx/sentiment/DEV_SET.md) must state the file's exact counts. A missing dev set is a failure,
-never a skip.
+never a skip. The hand-written seed files (onnx/sentiment/*_seed.tsv) share no text with the dev
+set nor with the sample, and the genre seed is a well-formed 3-class file naming none of the
+sample's brands.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ DEV = REPO / "onnx" / "sentiment" / "dev_social.tsv"
 CARD = REPO / "onnx" / "sentiment" / "DEV_SET.md"
 RECIPES = [REPO / "onnx" / "recipes" / "train_sentiment.py", REPO / "onnx" / "recipes" / "common.py"]
 SAMPLE = REPO / "streams" / "sample" / "mentions.jsonl.gz"
+# the hand-written seed posts the sentiment recipe trains on (TSV `document<TAB>label`, no quoting)
+SEEDS = [REPO / "onnx" / "sentiment" / name for name in ("social_seed.tsv", "genre_seed.tsv", "english_seed.tsv")]
+GENRE_SEED = REPO / "onnx" / "sentiment" / "genre_seed.tsv"
 # where the recipes read their data (onnx/recipes/common.py: TRUEVOICE_DATA, else ../shared/data)
 DATA = Path(os.environ.get("TRUEVOICE_DATA") or REPO.parent / "shared" / "data")
 
@@ -152,7 +157,8 @@ def test_no_text_from_training_files_or_sample(rows):
     assert not clashes, f"dev-set lines also in training data or the sample: {clashes[:20]}"
 
 
-def test_names_none_of_the_sample_brands(rows):
+def _sample_brand_hits(rows: list[dict]) -> list[tuple[int, str]]:
+    """(line, name) for every brand or product name of the bundled sample that a row's text holds."""
     from streams.sample.generate import BRANDS, NEWS_BRANDS
 
     names = set(NEWS_BRANDS.values())
@@ -166,6 +172,64 @@ def test_names_none_of_the_sample_brands(rows):
             name = name.casefold()
             if (name in low) if len(name) >= 3 else (name in tokens):
                 hits.append((r["line"], name))
+    return hits
+
+
+def test_names_none_of_the_sample_brands(rows):
+    hits = _sample_brand_hits(rows)
+    assert not hits, hits[:10]
+
+
+def _seed_rows(path: Path) -> list[dict]:
+    """The rows of a seed file (header `document<TAB>label`), read as the recipe reads them."""
+    assert path.is_file(), f"{path} is missing"
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        assert reader.fieldnames == ["document", "label"], f"{path.name}: header {reader.fieldnames}"
+        return [{"text": r["document"], "label": r["label"], "line": n, "extra": r.get(None)}
+                for n, r in enumerate(reader, start=2)]
+
+
+def test_seeds_share_no_text_with_dev_set_or_sample(rows):
+    """No seed post equals (after `normalise`) a dev-set text, nor a text of the bundled sample:
+    the seeds are trained on, so a shared text would leak the held-back set or the sample's answers."""
+    dev = {normalise(r["text"]): r["line"] for r in rows}
+    seeds = {path: _seed_rows(path) for path in SEEDS}
+    clashes = [(path.name, s["line"], s["text"], f"dev line {dev[k]}")
+               for path, srows in seeds.items()
+               for s, k in zip(srows, normalise_many([s["text"] for s in srows])) if k in dev]
+    assert not clashes, f"seed posts that are also dev-set texts: {clashes[:20]}"
+    assert SAMPLE.is_file()
+    wanted = {k: (path.name, s["line"], s["text"])
+              for path, srows in seeds.items()
+              for s, k in zip(srows, normalise_many([s["text"] for s in srows]))}
+    in_sample: set = set()
+    chunk: list[str] = []
+    for field in _fields(SAMPLE):
+        chunk.append(field)
+        if len(chunk) >= 200_000:
+            in_sample |= set(normalise_many(chunk)) & wanted.keys()
+            chunk = []
+    in_sample |= set(normalise_many(chunk)) & wanted.keys()
+    assert not in_sample, f"seed posts that are also texts of the sample: {sorted(wanted[k] for k in in_sample)[:20]}"
+
+
+def test_genre_seed_is_well_formed():
+    """onnx/sentiment/genre_seed.tsv: 3-class labels (0 negative, 1 neutral, 2 positive), plain
+    single-line texts, no duplicates (also after `normalise`), every label present, no sample brand."""
+    raw = GENRE_SEED.read_bytes()
+    assert raw.endswith(b"\n"), "genre_seed.tsv must end with a newline"
+    srows = _seed_rows(GENRE_SEED)
+    assert len(srows) >= 300
+    bad = [(s["line"], s["label"]) for s in srows if s["label"] not in ("0", "1", "2") or s["extra"]]
+    assert not bad, bad[:10]
+    for s in srows:
+        t = s["text"]
+        assert t and t == t.strip() and "\r" not in t and len(t) <= 300, f"line {s['line']}: {t!r}"
+    keys = collections.Counter(normalise(s["text"]) for s in srows)
+    assert not [k for k, n in keys.items() if n > 1], [k for k, n in keys.items() if n > 1][:10]
+    assert set(collections.Counter(s["label"] for s in srows)) == {"0", "1", "2"}
+    hits = _sample_brand_hits(srows)
     assert not hits, hits[:10]
 
 
