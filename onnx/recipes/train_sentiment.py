@@ -62,7 +62,7 @@ EN_WEIGHT = 5.0
 TUNE3 = 6000
 # beyond NSMC (sentiment_sources; weights per row): community comments and chat with polarity,
 # hand-written brand mentions, and weak labels (stated star ratings, slang and emoticons)
-SOCIAL_WEIGHT = 5.0      # onnx/sentiment/social_seed.tsv, hand-written like english_seed.tsv
+SOCIAL_WEIGHT = 5.0      # onnx/sentiment/social_seed.tsv and genre_seed.tsv, hand-written like english_seed.tsv
 COMMUNITY_WEIGHT = 1.0   # KOTE (emotions mapped to polarity) and chatbot sentences
 SARCASM_WEIGHT = 0.3     # tweets tagged #sarcasm -> negative (hashtag labels are noisy)
 WEAK_WEIGHT = 0.2        # weak labels on unlabelled text and the raw crawl's rating-8 reviews
@@ -123,7 +123,9 @@ def extra_rows(exclude: set[str]):
     taken = exclude | {text_key(t) for t, _, _ in val}
     rating8 = sources.nsmc_rating8(WEAK_WEIGHT) if N_RATING8 else []
     random.Random(8).shuffle(rating8)
-    social = sources.seed("social_seed.tsv", SOCIAL_WEIGHT)
+    # genre_seed.tsv: the brand-mention genres movie reviews lack (news headlines, promotions,
+    # announcements, purchase plans, "the problem got fixed" praise, collective complaints)
+    social = sources.seed("social_seed.tsv", SOCIAL_WEIGHT) + sources.seed("genre_seed.tsv", SOCIAL_WEIGHT)
     chat = [r for r in community[1][N_EXTRA_VAL:]]
     questions = sources.questions(N_QUESTIONS, QUESTION_WEIGHT)
     rows = (social + community[0][N_EXTRA_VAL:] + chat + questions
