@@ -107,6 +107,28 @@ def fit_lr(A, y, C, class_weight=None, multinomial=False, max_iter=300, sample_w
     return m, np.ascontiguousarray(m.coef_.T.astype(np.float32)), m.intercept_.astype(np.float32)
 
 
+def nb_ratio(X: sp.csr_matrix, y, sample_weight=None, alpha: float = 1.0) -> np.ndarray:
+    """NBSVM log-count ratio per bucket: r = log((p/|p|)/(q/|q|)), p, q = alpha + the (weighted)
+    number of positive / negative rows holding the bucket; 0 for buckets no row holds."""
+    B = X.copy()
+    B.data[:] = 1
+    sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    p = alpha + np.asarray(B.T @ (sw * (y == 1))).ravel()
+    q = alpha + np.asarray(B.T @ (sw * (y == 0))).ravel()
+    r = np.log((p / p.sum()) / (q / q.sum()))
+    r[np.bincount(B.indices, minlength=B.shape[1]) == 0] = 0
+    return r.astype(np.float32)
+
+
+def fit_nb_lr(X: sp.csr_matrix, A: sp.csr_matrix, y, C, sample_weight=None):
+    """NB-scaled logistic regression (NBSVM's features: A's columns times ``nb_ratio`` of the
+    counts X). Returns (W [M, 1], b [1], r) with the ratio folded into W: the served graph is
+    the plain linear one, W scoring the unscaled features A."""
+    r = nb_ratio(X, y, sample_weight)
+    _, W, b = fit_lr((A @ sp.diags(r)).tocsr(), y, C, sample_weight=sample_weight)
+    return W * r[:, None], b, r
+
+
 def export_head(out_dir: Path, W, b, idf, head: str, meta: dict, dtype: str = "float32") -> Path:
     from scoring.linear import build_onnx
 
