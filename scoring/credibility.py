@@ -14,7 +14,7 @@ bot_likelihood       -50 x p ``p`` from ``scoring.bots`` (always listed, with th
 account_age          +10     the account is more than 365 days old at the post
 follower_ratio       -20     followers / following < 0.1, counted when following >= 20 (an
                              account that follows nobody or a handful has no ratio: no penalty)
-extreme_language     -20     the toxicity model's score >= 0.7 (its "toxic" flag starts at 0.55)
+extreme_language     -20     the toxicity model's score >= 0.7 (above its "toxic" flag threshold, model.json's `threshold`)
 personal_experience  +30     a first-person use / purchase expression of
                              ``experience_phrases.tsv`` in the normalised text
 media                +15     a photo or video is attached
