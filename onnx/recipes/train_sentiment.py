@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix_rules, idf_from, log, macro_f1,  # noqa: E402
-                    norm_all, onnx_probs, sha256, text_key, weighted, write_json)
+                    nb_ratio, norm_all, onnx_probs, sha256, text_key, weighted, write_json)
 import sentiment_sources as sources  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -85,16 +85,6 @@ def read_tsv_gz(path, cols):
     with gzip.open(path, "rt", encoding="utf-8") as f:
         r = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
         return [tuple(row[c] for c in cols) for row in r if all(row.get(c) not in (None, "") for c in cols)]
-
-
-def nb_ratio(Xtr, y, sample_weight=None):
-    Xb = Xtr.copy()
-    Xb.data[:] = 1.0
-    if sample_weight is not None:  # a weak row counts as much as its weight
-        Xb = sp.diags(np.asarray(sample_weight, np.float32)) @ Xb
-    p = np.asarray(Xb[y == 1].sum(0)).ravel() + 1.0
-    q = np.asarray(Xb[y == 0].sum(0)).ravel() + 1.0
-    return np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
 
 
 def fit_head(X, y, C, sample_weight=None):
