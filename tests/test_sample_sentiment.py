@@ -2,7 +2,7 @@
 
 The sample generator knows the sentiment each mention was written with (``generate()``'s
 metadata); scoring the shipped file through the score agent's code (the CLI, real models) must
-agree with it on most mentions. The sample is ours, so this is a floor, not the model's figure
+agree with it on most mentions. The sample is ours, so the issue's 80 % is a floor, not the model's figure
 (the card reports the held-back dev set and the NSMC-style splits).
 """
 
@@ -34,14 +34,14 @@ def scored() -> list[tuple[dict, dict]]:
 def test_stored_labels_agree_with_the_intended_ones(scored):
     agree = sum(r["sentiment_label"] == m["sentiment"] for r, m in scored)
     confusion = Counter((m["sentiment"], r["sentiment_label"]) for r, m in scored)
-    assert agree >= 0.69 * len(scored), (agree / len(scored), sorted(confusion.items()))
+    assert agree >= 0.80 * len(scored), (agree / len(scored), sorted(confusion.items()))
 
 
 def test_every_intended_class_is_mostly_found(scored):
     for label in ("negative", "neutral", "positive"):
         rows = [r for r, m in scored if m["sentiment"] == label]
         found = sum(r["sentiment_label"] == label for r in rows)
-        assert found >= 0.50 * len(rows), (label, found, len(rows))
+        assert found >= 0.60 * len(rows), (label, found, len(rows))
 
 
 @pytest.mark.parametrize("text", ["아니 픽셀포지 10연차에 픽업 떴다 개이득", "노바 폴드2 카메라 미쳤다 야간모드 ㄷㄷ",
