@@ -94,10 +94,10 @@ MIN_MENTIONS = {"*": 30, **{c["campaign_id"]: c["min_mentions"] for c in CAMPAIG
 HEADERS = {"Content-Type": "application/json"}
 
 
-def api(url: str, path: str, body: object | None = None) -> dict:
+def api(url: str, path: str, body: object | None = None, timeout: float = 120) -> dict:
     req = urllib.request.Request(url + path, data=None if body is None else orjson.dumps(body),
                                  headers=HEADERS)
-    with urllib.request.urlopen(req, timeout=120) as r:
+    with urllib.request.urlopen(req, timeout=timeout) as r:
         return orjson.loads(r.read())
 
 

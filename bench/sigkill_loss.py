@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import orjson
@@ -34,7 +33,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from pipeline import load_texts  # noqa: E402
+from pipeline import HEADERS, api, load_texts  # noqa: E402
 from schemas import Topics  # noqa: E402
 from streams.kafka.backlog import BacklogGauge, BacklogLimit  # noqa: E402
 from streams.kafka.embedded import free_port  # noqa: E402
@@ -42,19 +41,9 @@ from streams.keystore import KeyStore  # noqa: E402
 from streams.settings import Settings  # noqa: E402
 
 
-# the API needs a key: main() makes an admin key in the data directory before `up` starts
-HEADERS = {"Content-Type": "application/json"}
-
-
-def api(url: str, path: str, body: object | None = None) -> dict:
-    req = urllib.request.Request(url + path, data=None if body is None else orjson.dumps(body),
-                                 headers=HEADERS)
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return orjson.loads(r.read())
-
-
 def stored(url: str) -> int:
-    return api(url, "/api/sql", {"sql": "SELECT count() FROM mentions FINAL WHERE startsWith(post_id, 'k-')"})["rows"][0][0]
+    return api(url, "/api/sql", {"sql": "SELECT count() FROM mentions FINAL WHERE startsWith(post_id, 'k-')"},
+               timeout=60)["rows"][0][0]
 
 
 def start_up(data_dir: Path, web_port: int, broker_port: int) -> subprocess.Popen:
@@ -66,7 +55,7 @@ def start_up(data_dir: Path, web_port: int, broker_port: int) -> subprocess.Pope
     deadline = time.time() + 120
     while True:
         try:
-            if api(f"http://127.0.0.1:{web_port}", "/ready")["ready"]:
+            if api(f"http://127.0.0.1:{web_port}", "/ready", timeout=60)["ready"]:
                 return proc
         except OSError:
             pass

@@ -57,7 +57,6 @@ def test_bad_requests_get_a_4xx_with_a_message(api, path, body, status, message)
     assert message in body["error"] + " ".join(e["error"] for e in body.get("errors", []))
 
 
-
 @pytest.mark.parametrize("method, path, status, message, allow", [
     ("GET", "/api/v1/realtime/", 404, "Not Found: GET /api/v1/realtime/", None),
     ("GET", "/api/v1/nothing-here", 404, "Not Found: GET /api/v1/nothing-here", None),
@@ -78,6 +77,7 @@ def test_the_routers_own_errors_are_json_too(api, method, path, status, message,
     assert orjson.loads(info.value.read())["error"] == message
     if allow:
         assert allow in info.value.headers["Allow"]
+
 
 def test_windows_without_a_platform_sum_all_platforms(api):
     import urllib.error

@@ -30,7 +30,7 @@ from streams.web.auth import is_admin, may_see
 from streams.web.feed import AlertFeed, latest_alerts
 from streams.web.openapi import OpenApi, Parameter
 from streams.web.openapi import mount as mount_openapi
-from streams.web.responses import json_response
+from streams.web.responses import error, json_response
 
 PREFIX = "/api/v1"
 MAX_INGEST_BYTES = 8 * 1024 * 1024
@@ -51,7 +51,7 @@ class Refusal(Exception):
         self.status, self.message, self.headers, self.extra = status, message, headers, extra
 
     def response(self) -> web.Response:
-        return json_response({"error": self.message, **self.extra}, self.status, self.headers)
+        return error(self.status, self.message, headers=self.headers, **self.extra)
 
 
 def answers(handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
