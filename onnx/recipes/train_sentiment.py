@@ -39,8 +39,8 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix_rules, idf_from, log, macro_f1,  # noqa: E402
-                    nb_ratio, norm_all, onnx_probs, sha256, text_key, weighted, write_json)
+from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix_rules, fit_lr, fit_nb_lr,  # noqa: E402
+                    idf_from, log, macro_f1, nb_ratio, norm_all, onnx_probs, sha256, text_key, weighted, write_json)
 import sentiment_sources as sources  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -89,14 +89,9 @@ def read_tsv_gz(path, cols):
 
 def fit_head(X, y, C, sample_weight=None):
     """NB-weighted logistic regression; returns (weights folded with NB ratio, bias, idf)."""
-    from sklearn.linear_model import LogisticRegression
-
     idf = idf_from(X)
-    A = weighted(X, idf)
-    r = nb_ratio(X, y, sample_weight)
-    m = LogisticRegression(C=C, solver="liblinear", max_iter=300)
-    m.fit(A @ sp.diags(r), y, sample_weight=sample_weight)
-    return (m.coef_.ravel() * r).astype(np.float32), float(m.intercept_[0]), idf, m, r
+    W, b, _ = fit_nb_lr(X, weighted(X, idf), y, C, sample_weight=sample_weight)
+    return W[:, 0], float(b[0]), idf
 
 
 def extra_rows(exclude: set[str]):
@@ -116,9 +111,8 @@ def extra_rows(exclude: set[str]):
     # genre_seed.tsv: the brand-mention genres movie reviews lack (news headlines, promotions,
     # announcements, purchase plans, "the problem got fixed" praise, collective complaints)
     social = sources.seed("social_seed.tsv", SOCIAL_WEIGHT) + sources.seed("genre_seed.tsv", SOCIAL_WEIGHT)
-    chat = [r for r in community[1][N_EXTRA_VAL:]]
     questions = sources.questions(N_QUESTIONS, QUESTION_WEIGHT)
-    rows = (social + community[0][N_EXTRA_VAL:] + chat + questions
+    rows = (social + community[0][N_EXTRA_VAL:] + community[1][N_EXTRA_VAL:] + questions
             + sources.with_interjections(social, seed=10)
             + sources.sarcasm(SARCASM_WEIGHT) + sources.weak_labels(sources.unlabelled_texts(), WEAK_WEIGHT)
             + rating8[:N_RATING8])
@@ -244,15 +238,13 @@ def main():
     w = np.concatenate([np.ones(len(tr_bin)), np.full(len(en), EN_WEIGHT), [w for _, _, w in extra_polar]])
     X = count_matrix_rules(texts, N_BUCKETS, CFG, None)
     log("polar features", X.nnz)
-    w_pol, b_pol, idf_pol, _, _ = fit_head(X, y, C_POLAR, sample_weight=w)
+    w_pol, b_pol, idf_pol = fit_head(X, y, C_POLAR, sample_weight=w)
     del X
     # neutral head, on the same idf as the polar head (one idf table in the graph)
     texts3 = norm_all([t for t, _ in tr_neu] + [t for t, _, _ in extra_neu])
     y3 = np.array([y for _, y in tr_neu] + [y for _, y, _ in extra_neu])
     w3 = np.concatenate([np.ones(len(tr_neu)), [w for _, _, w in extra_neu]])
     X3 = count_matrix_rules(texts3, N_BUCKETS, CFG, None)
-    from sklearn.linear_model import LogisticRegression
-
     A3 = weighted(X3, idf_pol)
     r3 = nb_ratio(X3, y3, w3)
     # the neutral head's variant, C and bias offset are chosen on the tuning cut, by 3-class
@@ -268,16 +260,15 @@ def main():
     best = None
     for kind, c in NEUTRAL_VARIANTS:
         scale = r3 if kind == "nb" else np.ones_like(r3)
-        m3 = LogisticRegression(C=c, solver="liblinear", max_iter=300)
-        m3.fit(A3 @ sp.diags(scale), y3, sample_weight=w3)
-        w_try = (m3.coef_.ravel() * scale).astype(np.float32)
-        ln = At @ w_try + float(m3.intercept_[0])
+        _, W3, b3 = fit_lr((A3 @ sp.diags(scale)).tocsr(), y3, c, sample_weight=w3)
+        w_try = W3[:, 0] * scale
+        ln = At @ w_try + float(b3[0])
         for delta in np.arange(-1.5, 1.51, 0.05):
             pn = 1 / (1 + np.exp(-(ln + delta)))
             probs = np.stack([(1 - pn) * (1 - pp), pn, (1 - pn) * pp], 1)
             acc = float((probs.argmax(1) == yt).mean())
             if best is None or acc > best[0] + 1e-9:
-                best = (acc, float(delta), kind, c, w_try, float(m3.intercept_[0]))
+                best = (acc, float(delta), kind, c, w_try, float(b3[0]))
         log(f"neutral {kind} C={c}: best tuning-cut 3-class accuracy so far {best[0]:.4f} ({best[2]}, C={best[3]}, offset {best[1]:+.2f})")
     w_neu, b_neu = best[4], best[5] + best[1]
     C_NEU = best[3]
@@ -308,17 +299,11 @@ def main():
     Pb = onnx_probs(OUT, norm_all([t for t, _ in val_bin]))
     yb = np.array([int(y) for _, y in val_bin])
     predb = (Pb[:, 2] > Pb[:, 0]).astype(int)
-    P3 = onnx_probs(OUT, norm_all([t for t, _ in val3]))
-    y3v = np.array([y for _, y in val3])
-    pred3 = P3.argmax(1)
-    # polar-only accuracy on the 3-class split's non-neutral rows
-    pol = y3v != 1
     metrics = {
         "val_binary": {"n": int(len(yb)), "accuracy": round(float((predb == yb).mean()), 4),
                        "macro_f1": round(macro_f1(yb, predb), 4)},
-        "val_3class": {"n": int(len(y3v)), "accuracy": round(float((pred3 == y3v).mean()), 4),
-                       "macro_f1": round(macro_f1(y3v, pred3), 4),
-                       "polar_rows_binary_accuracy": round(float(((P3[pol, 2] > P3[pol, 0]).astype(int) * 2 == y3v[pol]).mean()), 4)},
+        # with the polar-only accuracy on the 3-class split's non-neutral rows
+        "val_3class": three_class_metrics(OUT, val3),
     }
     # the same weights stored as float32, to check that float16 storage costs nothing
     import json as _json
