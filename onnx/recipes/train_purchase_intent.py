@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix_rules, export_head, fit_lr, idf_from,  # noqa: E402
+from common import (DATA, ROOT, SHARED_FEATURES, count_matrix_rules, export_head, fit_lr, idf_from,  # noqa: E402
                     log, macro_f1, norm_all, onnx_probs, sha256, weighted, write_json)
 
 import numpy as np  # noqa: E402

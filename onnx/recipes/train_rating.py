@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix, idf_from, log, norm_all, onnx_probs,  # noqa: E402
+from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix, idf_from, log, norm_all,  # noqa: E402
                     sha256, text_key, weighted, write_json)
 
 import numpy as np  # noqa: E402
