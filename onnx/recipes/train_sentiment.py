@@ -85,7 +85,7 @@ RAW_NEUTRAL = False
 # community rows and seeds taught the polar head. The same data in the polar LR did not help
 # ("all 252,630 crawl positives", CARD.md); as a regression of the rating it does.
 RIDGE_ALPHA = 1.0          # the rating recipe's choice (held-out RMSE)
-RIDGE_EXTRA_WEIGHT = 16.0
+RIDGE_EXTRA_WEIGHT = 16.0  # at 4 the community split fell to 0.731 (0.7405 at 16), seen on that split: CARD.md
 # a first run on this tuning cut: NB C=1 0.7388 > NB C=4 0.7313 = plain C=4
 # with jamo features (tuning cut): NB C 1 0.7085, NB C 2 0.7090, plain C 4 0.7040, NB+plain <= 0.7075
 # lowering the neutral logit by m * |polar logit| (m 0.1-0.5) was tried: no gain on the tuning cut
@@ -300,8 +300,8 @@ def main():
     A3 = weighted(X3, idf_pol)
     r3 = nb_ratio(X3, y3, w3)
     # the neutral head's variant, C and bias offset are chosen on the tuning cut, by 3-class
-    # accuracy computed with the same maths as the graph (the polar head may have seen some
-    # tuning texts' polar labels, so the tuning figure is optimistic; it only ranks variants)
+    # accuracy computed with the same maths as the graph (the polar column's fold was fitted on
+    # the tuning cut's polar rows, so the tuning figure is optimistic; it only ranks variants)
     pp = 1 / (1 + np.exp(-(At @ w_pol + b_pol)))
     tune_polar_acc = float(((pp[tpol] > 0.5) == (yt[tpol] == 2)).mean())
     log(f"polar head on the tuning cut's polar rows (dev): {tune_polar_acc:.4f}")
