@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import csv
 import gzip
-import json
 import os
 import random
 import sys
@@ -37,7 +36,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix, idf_from, log, norm_all,  # noqa: E402
-                    sha256, text_key, weighted, write_json)
+                    predict_dev_filter, sha256, weighted, write_json)
 
 import numpy as np  # noqa: E402
 
@@ -51,36 +50,19 @@ HELD_OUT = 20_000
 WEIGHTS_DTYPE = "float16"
 
 
-def dev_exclusions() -> tuple[set[str], set[str], set[str]]:
-    """(review ids, exact texts, normalised-text keys) of the predictor's dev set."""
-    ids, texts, keys = set(), set(), set()
-    with open(DATA / "predict" / "mentions.jsonl", encoding="utf-8") as f:
-        for line in f:
-            d = json.loads(line)
-            pid = str(d.get("post_id", ""))
-            if pid.startswith("naver_movie:"):
-                ids.add(pid.split(":", 1)[1])
-            texts.add(d["text"])
-            keys.add(text_key(d["text"]))
-    return ids, texts, keys
-
-
 def load_rows():
-    ids, texts, keys = dev_exclusions()
-    rows, dropped_id, dropped_text = [], 0, 0
+    is_dev = predict_dev_filter()
+    rows, dropped = [], {"id": 0, "text": 0}
     with gzip.open(DATA / "nsmc" / "nsmc_raw_ratings.tsv.gz", "rt", encoding="utf-8") as f:
         for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
             doc, rating = r.get("document") or "", r.get("rating") or ""
             if not doc.strip() or not rating.isdigit():
                 continue
-            if r["id"] in ids:
-                dropped_id += 1
-                continue
-            if doc in texts or text_key(doc) in keys:
-                dropped_text += 1
+            if match := is_dev(r["id"], doc):
+                dropped[match] += 1
                 continue
             rows.append((doc, int(rating)))
-    return rows, {"dev_review_ids": len(ids), "dropped_by_id": dropped_id, "dropped_by_text": dropped_text}
+    return rows, {"dev_review_ids": is_dev.review_ids, "dropped_by_id": dropped["id"], "dropped_by_text": dropped["text"]}
 
 
 def main() -> None:
