@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import sys
 
+import orjson
 import pytest
 
 from tests.conftest import REPO
@@ -12,30 +12,31 @@ from tests.conftest import REPO
 sys.path.insert(0, str(REPO / "onnx" / "recipes"))
 import common  # noqa: E402
 
-
-@pytest.fixture(scope="module")
-def dev() -> list[dict]:
-    with open(common.DATA / "predict" / "mentions.jsonl", encoding="utf-8") as f:
-        return [json.loads(line) for line in f]
+DEV = [{"platform": "web", "post_id": "naver_movie:9027867", "text": "볼만한데 그럭저럭 그냥그래", "brand": "movie_1"},
+       {"platform": "web", "post_id": "naver_movie:9029622", "text": "액설런트 어드밴쳐 생각나는", "brand": "movie_1"},
+       {"platform": "x", "post_id": "1234", "text": "재밌어요 ㅋㅋㅋㅋ", "brand": "movie_2"}]
 
 
-@pytest.fixture(scope="module")
-def is_dev():
-    return common.predict_dev_filter()
+@pytest.fixture()
+def is_dev(tmp_path):
+    path = tmp_path / "mentions.jsonl"
+    path.write_bytes(b"".join(orjson.dumps(d) + b"\n" for d in DEV))
+    return common.predict_dev_filter(path)
 
 
-def test_every_dev_review_is_matched_by_its_id(dev, is_dev):
-    assert is_dev.review_ids == len(dev) == 20_000
-    assert all(is_dev(d["post_id"].split(":", 1)[1], "") == "id" for d in dev)
+def test_a_dev_review_is_matched_by_its_review_id(is_dev):
+    assert is_dev.review_ids == 2  # only the naver_movie: ids name a crawl review
+    assert is_dev("9027867", "another text entirely") == "id"
+    assert is_dev("1234", "another text entirely") is None
 
 
-def test_a_dev_text_under_another_id_is_matched_by_text(dev, is_dev):
-    text = dev[0]["text"]
-    assert is_dev("not-a-dev-id", text) == "text"
-    # the normalised form: spacing and repeated laughter as `scoring.normalise` folds them
-    assert is_dev("not-a-dev-id", "  " + text + "  ") == "text"
-    assert is_dev("not-a-dev-id", "x", key=common.text_key(text)) == "text"
+def test_a_dev_text_under_another_id_is_matched_by_text(is_dev):
+    assert is_dev("1", "액설런트 어드밴쳐 생각나는") == "text"
+    # the same text as `scoring.normalise` folds it: spacing, and laughter cut to its normal length
+    assert is_dev("1", "  재밌어요 ㅋㅋㅋㅋㅋㅋㅋㅋ ") == "text"
+    assert is_dev("1", "x", key=common.text_key("볼만한데 그럭저럭 그냥그래")) == "text"
 
 
 def test_other_reviews_pass(is_dev):
-    assert is_dev("1", "배송 빠르고 좋아요 이 제품은 처음 보는 문장입니다") is None
+    assert is_dev("1", "배송 빠르고 좋아요") is None
+    assert is_dev("1", "볼만한데 그럭저럭") is None

@@ -66,14 +66,14 @@ def text_key(t: str) -> str:
     return hashlib.blake2b(normalise(t).encode(), digest_size=8).hexdigest()
 
 
-def predict_dev_filter():
+def predict_dev_filter(path: Path | None = None):
     """``is_dev(review_id, text, key=None)``: ``"id"`` or ``"text"`` when a review is one of the
-    reaction predictor's dev reviews (``predict/mentions.jsonl``: the first reviews of 1,000 movies,
-    which ``bench/predict_eval.py`` scores) by review id, or by exact or normalised text (``key``:
-    its ``text_key``, when the caller has it); else None. Every recipe whose model that benchmark
-    reads drops these reviews before fitting."""
+    reaction predictor's dev reviews (``path``, default ``predict/mentions.jsonl``: the first
+    reviews of 1,000 movies, which ``bench/predict_eval.py`` scores) by review id, or by exact or
+    normalised text (``key``: its ``text_key``, when the caller has it); else None. Every recipe
+    whose model that benchmark reads drops these reviews before fitting."""
     ids, texts, keys = set(), set(), set()
-    with open(DATA / "predict" / "mentions.jsonl", encoding="utf-8") as f:
+    with open(path or DATA / "predict" / "mentions.jsonl", encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
             pid = str(d.get("post_id", ""))
