@@ -5,8 +5,8 @@ duplicate texts, share no text with the files the sentiment recipe trains on (th
 ../shared/data that exist on this machine) nor with the bundled sample, and its card
 (onnx/sentiment/DEV_SET.md) must state the file's exact counts. A missing dev set is a failure,
 never a skip. The hand-written seed files (onnx/sentiment/*_seed.tsv) share no text with the dev
-set nor with the sample, and the genre seed is a well-formed 3-class file naming none of the
-sample's brands.
+set nor with the sample, and the genre and review seeds are well-formed 3-class files naming none
+of the sample's brands.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ CARD = REPO / "onnx" / "sentiment" / "DEV_SET.md"
 RECIPES = [REPO / "onnx" / "recipes" / "train_sentiment.py", REPO / "onnx" / "recipes" / "common.py"]
 SAMPLE = REPO / "streams" / "sample" / "mentions.jsonl.gz"
 # the hand-written seed posts the sentiment recipe trains on (TSV `document<TAB>label`, no quoting)
-SEEDS = [REPO / "onnx" / "sentiment" / name for name in ("social_seed.tsv", "genre_seed.tsv", "english_seed.tsv")]
-GENRE_SEED = REPO / "onnx" / "sentiment" / "genre_seed.tsv"
+SEEDS = [REPO / "onnx" / "sentiment" / name
+         for name in ("social_seed.tsv", "genre_seed.tsv", "review_seed.tsv", "english_seed.tsv")]
+# the 3-class seeds written for issue 10 (genres movie reviews lack; product and service reviews)
+THREE_CLASS_SEEDS = [REPO / "onnx" / "sentiment" / name for name in ("genre_seed.tsv", "review_seed.tsv")]
 # where the recipes read their data (onnx/recipes/common.py: TRUEVOICE_DATA, else ../shared/data)
 DATA = Path(os.environ.get("TRUEVOICE_DATA") or REPO.parent / "shared" / "data")
 
@@ -214,12 +216,13 @@ def test_seeds_share_no_text_with_dev_set_or_sample(rows):
     assert not in_sample, f"seed posts that are also texts of the sample: {sorted(wanted[k] for k in in_sample)[:20]}"
 
 
-def test_genre_seed_is_well_formed():
-    """onnx/sentiment/genre_seed.tsv: 3-class labels (0 negative, 1 neutral, 2 positive), plain
+@pytest.mark.parametrize("path", THREE_CLASS_SEEDS, ids=lambda p: p.name)
+def test_three_class_seed_is_well_formed(path):
+    """genre_seed.tsv and review_seed.tsv: 3-class labels (0 negative, 1 neutral, 2 positive), plain
     single-line texts, no duplicates (also after `normalise`), every label present, no sample brand."""
-    raw = GENRE_SEED.read_bytes()
-    assert raw.endswith(b"\n"), "genre_seed.tsv must end with a newline"
-    srows = _seed_rows(GENRE_SEED)
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n"), f"{path.name} must end with a newline"
+    srows = _seed_rows(path)
     assert len(srows) >= 300
     bad = [(s["line"], s["label"]) for s in srows if s["label"] not in ("0", "1", "2") or s["extra"]]
     assert not bad, bad[:10]

@@ -16,7 +16,8 @@ Two logistic-regression heads over the same hashed char/word n-gram features (NB
              every row beyond NSMC.
 Beyond NSMC (``sentiment_sources``): KOTE comments (emotions mapped to polarity), chatbot
 sentences, sarcasm tweets, 3i4k information questions, weak labels (stated star ratings, slang
-and emoticons) on unlabelled comments, and hand-written brand mentions (social_seed.tsv).
+and emoticons) on unlabelled comments, and hand-written brand mentions and reviews (social,
+genre and review seeds).
 A ridge regression of the star rating over the raw crawl (nsmc_raw_ratings, ~567,000 reviews
 rated 1-10) is folded into the polar column (RIDGE_* below): still one linear column.
 probs = [(1-pn)(1-pp), pn, (1-pn)pp], so the binary decision P(pos) vs P(neg) is the polar
@@ -65,7 +66,7 @@ EN_WEIGHT = 5.0
 TUNE3 = 6000
 # beyond NSMC (sentiment_sources; weights per row): community comments and chat with polarity,
 # hand-written brand mentions, and weak labels (stated star ratings, slang and emoticons)
-SOCIAL_WEIGHT = 5.0      # onnx/sentiment/social_seed.tsv and genre_seed.tsv, hand-written like english_seed.tsv
+SOCIAL_WEIGHT = 5.0      # onnx/sentiment/{social,genre,review}_seed.tsv, hand-written like english_seed.tsv
 COMMUNITY_WEIGHT = 1.0   # KOTE (emotions mapped to polarity) and chatbot sentences
 SARCASM_WEIGHT = 0.3     # tweets tagged #sarcasm -> negative (hashtag labels are noisy)
 WEAK_WEIGHT = 0.2        # weak labels on unlabelled text and the raw crawl's rating-8 reviews
@@ -155,8 +156,10 @@ def extra_rows(exclude: set[str]):
     rating8 = sources.nsmc_rating8(WEAK_WEIGHT) if N_RATING8 else []
     random.Random(8).shuffle(rating8)
     # genre_seed.tsv: the brand-mention genres movie reviews lack (news headlines, promotions,
-    # announcements, purchase plans, "the problem got fixed" praise, collective complaints)
-    social = sources.seed("social_seed.tsv", SOCIAL_WEIGHT) + sources.seed("genre_seed.tsv", SOCIAL_WEIGHT)
+    # announcements, purchase plans, "the problem got fixed" praise, collective complaints);
+    # review_seed.tsv: short product and service reviews (defects, delivery, negated praise)
+    social = [row for name in ("social_seed.tsv", "genre_seed.tsv", "review_seed.tsv")
+              for row in sources.seed(name, SOCIAL_WEIGHT)]
     questions = sources.questions(N_QUESTIONS, QUESTION_WEIGHT)
     rows = (social + community[0][N_EXTRA_VAL:] + community[1][N_EXTRA_VAL:] + questions
             + sources.with_interjections(social, seed=10)
