@@ -1,4 +1,5 @@
-"""The Korean comment sets of ../shared/data that carry toxicity labels, as one list of rows.
+"""The Korean comment sets of ../shared/data that carry toxicity labels, as one list of rows (and
+the hand-written English comments of onnx/toxicity, which train every fold).
 
 Each source labels something slightly different, mapped here onto one binary "toxic":
 
@@ -24,7 +25,7 @@ from typing import get_args
 
 import numpy as np
 
-from common import DATA, text_key
+from common import DATA, ROOT, text_key
 from schemas.records import HateCategory
 
 csv.field_size_limit(sys.maxsize)
@@ -98,6 +99,21 @@ def clean_praise(n: int = 5000, seed: int = 7) -> list[Row]:
         texts = [r["document"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
                  if r["rating"] == "10" and len(r["document"]) >= 8 and not any(w in r["document"] for w in _PROFANE)]
     return [Row(t, 0, "nsmc_praise") for t in random.Random(seed).sample(texts, min(n, len(texts)))]
+
+
+def english_seed() -> list[Row]:
+    """Hand-written English comments (onnx/toxicity/english_seed.tsv, label 1 toxic): none of the
+    four sources is English, so without them English profanity and insults get no signal. They
+    train every fold and are never scored as a held-out source; onnx/toxicity/english_eval.tsv,
+    written by someone else without reading them, measures what they teach."""
+    return [Row(text, label, "english_seed")
+            for text, label in read_labelled_tsv(ROOT / "onnx" / "toxicity" / "english_seed.tsv")]
+
+
+def read_labelled_tsv(path) -> list[tuple[str, int]]:
+    """(document, label) rows of a hand-written TSV (header ``document<TAB>label``, no quoting)."""
+    with open(path, encoding="utf-8") as f:
+        return [(r["document"], int(r["label"])) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
 def chatbot_utterances() -> list[str]:

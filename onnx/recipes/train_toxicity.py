@@ -2,11 +2,13 @@
 
     nice -n 10 .venv/bin/python onnx/recipes/train_toxicity.py      # ~4 min on 2 cores
 
-Sources (toxicity_sources.py): kocohub_hate, curse, malicious, kmhas, and weak clean praise
-(NSMC reviews rated 10) that trains every fold. The figure that matters is
-leave-one-source-out (LOSO): for each source, train on the other three and score it, because
-the comments the product meets come from sources we do not have. Each fold is compared with a
-char + word TF-IDF logistic regression (sklearn) trained on the same rows (loso.py).
+Sources (toxicity_sources.py): kocohub_hate, curse, malicious, kmhas, and, training every fold,
+weak clean praise (NSMC reviews rated 10) and hand-written English comments
+(onnx/toxicity/english_seed.tsv; onnx/toxicity/english_eval.tsv, never trained on, measures
+them). The figure that matters is leave-one-source-out (LOSO): for each source, train on the
+other three and score it, because the comments the product meets come from sources we do not
+have. Each fold is compared with a char + word TF-IDF logistic regression (sklearn) trained on the
+same rows (loso.py).
 
 What the LOSO table chose (onnx/toxicity/CARD.md): jamo n-grams beside the character and word
 n-grams (the sentiment head's feature configuration, so serving shares its hashing pass), every
@@ -27,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (ROOT, FeatureConfig, count_matrix, export_head, fit_lr, fit_nb_lr, idf_from, log,  # noqa: E402
                     norm_all, onnx_probs, sha256, weighted, write_json)
 from loso import loso_predictions, loso_table, tfidf_baseline  # noqa: E402
-from toxicity_sources import (SOURCES, chatbot_utterances, clean_praise, load_all,  # noqa: E402
-                              source_balanced_weights, unique_rows)
+from toxicity_sources import (SOURCES, chatbot_utterances, clean_praise, english_seed,  # noqa: E402
+                              load_all, read_labelled_tsv, source_balanced_weights, unique_rows)
 
 import numpy as np  # noqa: E402
 
@@ -61,8 +63,26 @@ def run_name(nb: bool, C: float) -> str:
     return f"hashed {'NB ' if nb else ''}C={C:g}"
 
 
+def english_eval(texts, y, threshold) -> dict:
+    """Macro-F1 on onnx/toxicity/english_eval.tsv (hand-written English comments, written without
+    reading english_seed.tsv; never trained on): the exported model at its threshold, and the TF-IDF
+    baseline trained on the same rows."""
+    from sklearn.metrics import f1_score
+
+    rows = read_labelled_tsv(OUT / "english_eval.tsv")
+    en, ey = [t for t, _ in rows], np.array([label for _, label in rows])
+    p = onnx_probs(OUT, norm_all(en))[:, 1]
+    n = len(texts)
+    both = np.arange(n + len(en))
+    base = tfidf_baseline(list(texts) + en, np.concatenate([y, ey]), 1.0)(both < n, both >= n)
+    return {"n": len(en), "toxic_share": round(float(ey.mean()), 3),
+            "macro_f1": round(float(f1_score(ey, (p >= threshold).astype(int), average="macro")), 4),
+            "accuracy": round(float(((p >= threshold) == ey).mean()), 4),
+            "tfidf_c1_macro_f1_at_0.5": round(float(f1_score(ey, (base >= 0.5).astype(int), average="macro")), 4)}
+
+
 def main():
-    texts, y, sources, in_source = unique_rows(load_all() + clean_praise())
+    texts, y, sources, in_source = unique_rows(load_all() + clean_praise() + english_seed())
     log(f"{len(texts)} unique texts; per source {dict(zip(SOURCES, in_source.sum(0).tolist()))}; "
         f"toxic share {y.mean():.3f}")
     norm = norm_all(texts)
@@ -92,6 +112,7 @@ def main():
         "training": {"rows": int(len(y)), "sources": [f"ko/{s}" for s in ("kocohub_hate", "curse", "malicious",
                                                                             "kmhas")],
                      "weak_clean": "nsmc_praise (5,000 NSMC reviews rated 10, no profanity; every fold)",
+                     "english": "onnx/toxicity/english_seed.tsv (hand-written English comments; every fold)",
                      "C": C, "nb_scaled": nb, "weighting": "every source and class equal"},
     }
     export_head(OUT, W, b, idf, "sigmoid", meta, dtype="float16")
@@ -100,6 +121,8 @@ def main():
     ref = 1 / (1 + np.exp(-(weighted(X[:2000], idf) @ W[:, 0] + b[0])))
     meta["export_max_abs_diff"] = round(float(np.abs(p - ref).max()), 5)
     meta["loso"] = {"chosen": ours, "runs": tables}
+    meta["english_eval"] = english_eval(texts, y, threshold)
+    log("English comments (onnx/toxicity/english_eval.tsv, never trained on):", meta["english_eval"])
     chat = chatbot_utterances()
     meta["chatbot_flagged_share"] = round(float((onnx_probs(OUT, norm_all(chat))[:, 1] >= threshold).mean()), 4)
     log(f"everyday utterances (ko/chatbot, {len(chat)}) flagged toxic: {meta['chatbot_flagged_share']:.2%}")
