@@ -1,4 +1,5 @@
-"""onnx/recipes/common.py: the rule that keeps the reaction predictor's dev reviews out of training."""
+"""onnx/recipes/common.py: the rule that keeps the reaction predictor's dev reviews out of training, and the
+reader of the hand-written labelled files."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ def test_a_dev_text_under_another_id_is_matched_by_text(is_dev):
 def test_other_reviews_pass(is_dev):
     assert is_dev("1", "배송 빠르고 좋아요") is None
     assert is_dev("1", "볼만한데 그럭저럭") is None
+
+
+def test_a_labelled_file_is_read_as_written(tmp_path):
+    """Seeds and evaluation sets are read without quoting: a quote is part of the text."""
+    path = tmp_path / "seed.tsv"
+    path.write_text('document\tlabel\n"따옴표" 그대로 옴\t2\nshe said "wow"\t0\n', encoding="utf-8")
+    assert common.read_labelled_tsv(path) == [('"따옴표" 그대로 옴', 2), ('she said "wow"', 0)]

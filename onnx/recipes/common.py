@@ -66,6 +66,15 @@ def text_key(t: str) -> str:
     return hashlib.blake2b(normalise(t).encode(), digest_size=8).hexdigest()
 
 
+def read_labelled_tsv(path: Path) -> list[tuple[str, int]]:
+    """(document, label) rows of a hand-written labelled file of this repository (UTF-8 TSV, header
+    ``document<TAB>label``, no quoting): the seeds and evaluation sets under onnx/."""
+    import csv
+
+    with open(path, encoding="utf-8") as f:
+        return [(r["document"], int(r["label"])) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
 def predict_dev_filter(path: Path | None = None):
     """``is_dev(review_id, text, key=None)``: ``"id"`` or ``"text"`` when a review is one of the
     reaction predictor's dev reviews (``path``, default ``predict/mentions.jsonl``: the first

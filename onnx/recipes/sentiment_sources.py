@@ -14,7 +14,7 @@ import gzip
 import random
 import re
 
-from common import DATA, ROOT
+from common import DATA, ROOT, read_labelled_tsv
 from scoring.normalise import slang_hints, slang_terms
 
 NEG, NEU, POS = 0, 1, 2
@@ -88,9 +88,7 @@ def sarcasm(weight: float) -> list[tuple[str, int, float]]:
 
 def seed(name: str, weight: float) -> list[tuple[str, int, float]]:
     """A hand-written seed file of ``onnx/sentiment`` (columns document, label 0/1/2)."""
-    with open(ROOT / "onnx" / "sentiment" / name, encoding="utf-8") as f:
-        return [(r["document"], int(r["label"]), weight)
-                for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+    return [(text, label, weight) for text, label in read_labelled_tsv(ROOT / "onnx" / "sentiment" / name)]
 
 
 # star ratings written in the text: "10점 만점에 9점", "평점 2점", "별 다섯 개", "★★★★★"

@@ -25,7 +25,7 @@ from typing import get_args
 
 import numpy as np
 
-from common import DATA, ROOT, text_key
+from common import DATA, ROOT, read_labelled_tsv, text_key
 from schemas.records import HateCategory
 
 csv.field_size_limit(sys.maxsize)
@@ -108,12 +108,6 @@ def english_seed() -> list[Row]:
     written by someone else without reading them, measures what they teach."""
     return [Row(text, label, "english_seed")
             for text, label in read_labelled_tsv(ROOT / "onnx" / "toxicity" / "english_seed.tsv")]
-
-
-def read_labelled_tsv(path) -> list[tuple[str, int]]:
-    """(document, label) rows of a hand-written TSV (header ``document<TAB>label``, no quoting)."""
-    with open(path, encoding="utf-8") as f:
-        return [(r["document"], int(r["label"])) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
 def chatbot_utterances() -> list[str]:

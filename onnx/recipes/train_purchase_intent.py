@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (DATA, ROOT, SHARED_FEATURES, count_matrix_rules, export_head, fit_lr, idf_from,  # noqa: E402
-                    log, macro_f1, norm_all, onnx_probs, sha256, weighted, write_json)
+                    log, macro_f1, norm_all, onnx_probs, read_labelled_tsv, sha256, weighted, write_json)
 
 import numpy as np  # noqa: E402
 
@@ -27,9 +27,7 @@ RULES = "purchase"
 
 
 def read_labelled():
-    with open(OUT / "labelled_ko_en.tsv", encoding="utf-8") as f:
-        rows = [(r["document"], int(r["label"])) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
-    return rows
+    return read_labelled_tsv(OUT / "labelled_ko_en.tsv")
 
 
 def kiwi_check(norm_texts):

@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (ROOT, FeatureConfig, count_matrix, export_head, fit_lr, fit_nb_lr, idf_from, log,  # noqa: E402
-                    norm_all, onnx_probs, sha256, weighted, write_json)
+                    norm_all, onnx_probs, read_labelled_tsv, sha256, weighted, write_json)
 from loso import loso_predictions, loso_table, tfidf_baseline  # noqa: E402
 from toxicity_sources import (SOURCES, chatbot_utterances, clean_praise, english_seed,  # noqa: E402
-                              load_all, read_labelled_tsv, source_balanced_weights, unique_rows)
+                              load_all, source_balanced_weights, unique_rows)
 
 import numpy as np  # noqa: E402
 
