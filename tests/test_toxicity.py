@@ -104,6 +104,23 @@ def test_english_profanity_and_insults_are_toxic(scorer):
     assert abs(stated["macro_f1"] - np.mean(f1)) < 1e-3
 
 
+def test_the_samples_english_brand_talk_is_not_flagged(scorer):
+    """The bundled sample's English posts are ordinary brand talk (its generator writes no toxic
+    post): a word that only the English seed's toxic lines held must not flag them ("my holy
+    grail" did, through "holy shit", before the seed got its everyday clean lines)."""
+    import gzip
+
+    from agents.enrich import detect_langs
+    from streams.sample import MENTIONS_PATH
+
+    with gzip.open(MENTIONS_PATH, "rb") as fh:
+        texts = sorted({orjson.loads(line)["text"] for line in fh if line.strip()})
+    english = [t for t, lang in zip(texts, detect_langs(texts)) if lang == "en"]
+    assert len(english) >= 50
+    flagged = [t for t, s in zip(english, scorer.score(english)) if s.toxic]
+    assert len(flagged) <= 0.01 * len(english), flagged[:10]
+
+
 def test_cards_carry_the_measured_figures():
     tox = json.loads((DEFAULT_MODEL_ROOT / "toxicity" / "model.json").read_text(encoding="utf-8"))
     runs = tox["loso"]["runs"]
