@@ -96,25 +96,24 @@ def test_english_profanity_and_insults_are_toxic(scorer):
     sounding praise among the clean ones): macro-F1 at the shipped threshold. The head trained on
     the Korean sources alone flagged none of them (macro-F1 0.333)."""
     held = _labelled("english_eval.tsv")
-    flags = np.array([s.toxic for s in scorer.score([t for t, _ in held])])
+    from sklearn.metrics import f1_score
+
+    flags = np.array([int(s.toxic) for s in scorer.score([t for t, _ in held])])
     y = np.array([label for _, label in held])
-    f1 = [2 * ((flags == c) & (y == c)).sum() / ((flags == c).sum() + (y == c).sum()) for c in (0, 1)]
-    assert np.mean(f1) >= 0.78, (np.mean(f1), [t for (t, label), f in zip(held, flags) if f != label][:20])
+    macro_f1 = f1_score(y, flags, average="macro")
+    assert macro_f1 >= 0.78, (macro_f1, [t for (t, label), f in zip(held, flags) if f != label][:20])
     stated = json.loads((DEFAULT_MODEL_ROOT / "toxicity" / "model.json").read_text(encoding="utf-8"))["english_eval"]
-    assert abs(stated["macro_f1"] - np.mean(f1)) < 1e-3
+    assert abs(stated["macro_f1"] - macro_f1) < 1e-3
 
 
 def test_the_samples_english_brand_talk_is_not_flagged(scorer):
     """The bundled sample's English posts are ordinary brand talk (its generator writes no toxic
     post): a word that only the English seed's toxic lines held must not flag them ("my holy
     grail" did, through "holy shit", before the seed got its everyday clean lines)."""
-    import gzip
-
     from agents.enrich import detect_langs
-    from streams.sample import MENTIONS_PATH
+    from streams.sample import load_sample
 
-    with gzip.open(MENTIONS_PATH, "rb") as fh:
-        texts = sorted({orjson.loads(line)["text"] for line in fh if line.strip()})
+    texts = sorted({m["text"] for m in load_sample()})
     english = [t for t, lang in zip(texts, detect_langs(texts)) if lang == "en"]
     assert len(english) >= 50
     flagged = [t for t, s in zip(english, scorer.score(english)) if s.toxic]
