@@ -1,7 +1,7 @@
 """The predictor stage: per campaign, on a timer and on demand, a reaction prediction from the
 campaign's recent scored mentions (``scoring.predictor``), written to the ``predictions`` topic
-and ClickHouse; and the accuracy of past predictions against recorded outcomes, with an ops
-alert when a campaign's rolling accuracy falls under ``ACCURACY_ALERT_BELOW``.
+and ClickHouse; and the accuracy of past predictions against recorded outcomes, which the
+``truevoice_prediction_accuracy`` gauge serves and the ops rules (``agents.ops``) alert on.
 
 Reads and writes are blocking ClickHouse calls and the rating model is CPU work: they run in
 the executor given, never on the event loop.
@@ -15,11 +15,9 @@ from concurrent.futures import Executor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-import orjson
 from aiokafka import AIOKafkaProducer
 
 from schemas import Prediction, Topics
-from scoring.accuracy import ACCURACY_ALERT_BELOW
 from scoring.predictor import PredictorConfig, predict
 from scoring.rating import add_ratings
 
@@ -40,7 +38,6 @@ class PredictorAgent:
         self.accuracy_window = accuracy_window
         self.made = 0
         self.accuracy: list[dict] = []  # the last rolling accuracy per (campaign, metric)
-        self._alerted: set[tuple[str, str]] = set()
 
     def _predict_blocking(self, campaign_id: str, now: datetime) -> Prediction | None:
         mentions = self.store.campaign_mentions(campaign_id, now - timedelta(hours=self.window_hours),
@@ -67,27 +64,12 @@ class PredictorAgent:
         return out
 
     async def check_accuracy(self) -> list[dict]:
-        """Rolling accuracy per (campaign, metric); an ops alert for each one that falls under the
-        threshold (once, until it recovers)."""
-        rows = await asyncio.get_running_loop().run_in_executor(
+        """Rolling accuracy per (campaign, metric), kept for the gauge; the ops rule
+        ``prediction_accuracy`` publishes the alert when one falls under its floor, and its
+        resolution when it recovers."""
+        self.accuracy = await asyncio.get_running_loop().run_in_executor(
             self.executor, lambda: self.store.prediction_accuracy(last=self.accuracy_window))
-        self.accuracy = rows
-        for row in rows:
-            key = (row["campaign_id"], row["metric"])
-            low = row["below_alert"]
-            if low and key not in self._alerted:
-                self._alerted.add(key)
-                alert = {"kind": "prediction_accuracy", "campaign_id": key[0], "metric": key[1],
-                         "accuracy": row["rolling_accuracy"], "threshold": ACCURACY_ALERT_BELOW,
-                         "outcomes": row.get("outcomes"), "raised_at": datetime.now(timezone.utc).isoformat(),
-                         "message": f"rolling accuracy of {key[1]} predictions for {key[0]} is "
-                                    f"{row['rolling_accuracy']:.0%} over the last {row['outcomes']} outcomes, under "
-                                    f"{ACCURACY_ALERT_BELOW:.0%}"}
-                await (await self.producer.send(Topics.OPS_ALERTS, orjson.dumps(alert), key=key[0].encode()))
-                log.warning("OPS ALERT %s", alert["message"])
-            elif not low:
-                self._alerted.discard(key)
-        return rows
+        return self.accuracy
 
     async def run(self, campaigns: Any, interval: float) -> None:
         """Every ``interval`` seconds: predict every active campaign (and ``*``), then check accuracy."""

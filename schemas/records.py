@@ -577,8 +577,6 @@ class OpsAlert(Record):
     one per ``source`` for the error rate) is published when it starts firing and once more when
     it resolves, never on every evaluation; both records carry the same ``alert_id``.
     ``value`` is what was measured over ``window_seconds`` (None: nothing to measure any more).
-    The predictor's own per-campaign accuracy record on this topic has the same shape minus
-    ``state`` (firing) and ``value`` (its ``accuracy``).
     """
 
     kind: Literal["error_rate", "api_latency_p99", "pipeline_lag", "prediction_accuracy"]

@@ -279,8 +279,14 @@ def test_predictions_on_demand_and_accuracy_of_recorded_outcomes(api):
     (row,) = body["accuracy"]
     assert row["rolling_accuracy"] < 0.7 and row["below_alert"]
     assert api.metrics()['truevoice_prediction_accuracy{campaign="pred",metric="brand_sentiment"}'] == row["rolling_accuracy"]
-    ops = asyncio.run(_read_topic(api.broker.bootstrap_servers, "alerts.ops"))
-    assert any(a["kind"] == "prediction_accuracy" and a["campaign_id"] == "pred" for a in ops)
+    # the ops rule publishes it at its next evaluation (every 5 s), once, as a firing series
+    def accuracy_alerts():
+        return [a for a in asyncio.run(_read_topic(api.broker.bootstrap_servers, "alerts.ops"))
+                if a["kind"] == "prediction_accuracy" and a["campaign_id"] == "pred"]
+    wait_until(accuracy_alerts, 60, "the accuracy alert on alerts.ops")
+    (alert,) = accuracy_alerts()
+    assert alert["state"] == "firing" and alert["metric"] == "brand_sentiment" and alert["alert_id"]
+    assert alert["value"] == row["rolling_accuracy"] and alert["threshold"] == 0.7
     status, body = api.post("/api/outcomes", {"campaign_id": "pred", "metric": "brand_sentiment", "value": 7})
     assert status == 422 and "brand_sentiment" in body["error"]
 
