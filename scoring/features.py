@@ -10,6 +10,9 @@ Output: every feature occurrence of the batch as a coordinate, ``rows`` int64 [N
 and ``ids`` int64 [N] (its hash, in [0, 2**31)), with no padding: social texts differ in length
 by ten times, and a padded matrix made the models do twice the work. Each head takes
 ``ids mod n_buckets`` (``scoring.linear``), so heads of different sizes share one pass.
+Two families extend another configuration's pass instead of repeating it: jamo n-grams, and
+negation (``scoring.negation``: the negated words' own features once more, at a negative count
+in ``values``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import unicodedata
 
 import numpy as np
 
+from .negation import negated_words
 from .normalise import HINTS, lexicon_hints, normalise_many, slang_hints, slang_terms
 
 _P = 0x100000001B3  # FNV prime (odd, so invertible mod 2**64)
@@ -27,6 +31,8 @@ _Q = pow(_P, -1, 2**64)
 _M64 = 2**64 - 1
 _SEP = 0  # separator code point between texts of a batch (a NUL inside a text becomes a space)
 _SPACE = 32
+# a negated word's features are added once more at this count each: net, +1 - 2 = -1
+NEGATION_COUNT = 2.0
 
 
 def _join(norm: Sequence[str], max_chars: int) -> str:
@@ -72,12 +78,25 @@ class FeatureConfig:
     # 잼/재밌 or 존나/ㅈㄴ share features; hashed with their own salts into the same space
     jamo_min: int = 0
     jamo_max: int = 0
+    # negation scope (``scoring.negation``): each negated word's own features once more, counted
+    # NEGATION_COUNT times (``Features.values``), so that net they count -1 instead of +1
+    negation: bool = False
 
     def base(self) -> "FeatureConfig":
-        """The same configuration without the jamo family (its features are a prefix of ours)."""
+        """The same configuration without the jamo family and negation (its features are a prefix
+        of ours)."""
         from dataclasses import replace
 
-        return replace(self, jamo_min=0, jamo_max=0) if self.jamo_max else self
+        return replace(self, jamo_min=0, jamo_max=0, negation=False) if self.jamo_max or self.negation else self
+
+    def parent(self) -> "FeatureConfig | None":
+        """The configuration ours adds one family to (negation, else jamo), whose features are a
+        prefix of ours; None for a base configuration."""
+        from dataclasses import replace
+
+        if self.negation:
+            return replace(self, negation=False)
+        return self.base() if self.jamo_max else None
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "FeatureConfig":
@@ -98,6 +117,9 @@ class Features:
     n_docs: int
     normalised: list[str] = field(default_factory=list)
     slang: list[list[str]] = field(default_factory=list)
+    # float32 [N], each occurrence's count (None: every one counts 1); negative for the negated
+    # words' features (``FeatureConfig.negation``)
+    values: np.ndarray | None = None
 
     def of(self, doc: int) -> list[int]:
         """Text ``doc``'s hashes, sorted (a multiset)."""
@@ -107,6 +129,8 @@ class Features:
 class HashingFeaturizer:
     def __init__(self, config: FeatureConfig | None = None):
         self.config = config or FeatureConfig()
+        # negation: the featurizer of config.parent(), for the text and for its negated words
+        self._parent = HashingFeaturizer(self.config.parent()) if self.config.negation else None
         self._pows = (_powers(_P, 1 << 16), _powers(_Q, 1 << 16))  # one tuple: swapped atomically
         self._hint_hash = {h: int(_mix(np.array([hash_str("\x01slang:" + h)], np.uint64), 99)[0])
                            for h in HINTS}
@@ -128,9 +152,26 @@ class HashingFeaturizer:
         return self.from_normalised(norm, slang)
 
     def from_normalised(self, norm: list[str], slang: list[list[str]], base: Features | None = None) -> Features:
-        """Features of a batch; ``base`` (features of ``config.base()`` for the same texts, e.g.
-        computed for another head) saves recomputing them when only the jamo family is added."""
+        """Features of a batch; ``base`` (features of ``config.parent()`` for the same texts, e.g.
+        computed for another head) saves recomputing them when only one family is added."""
         cfg = self.config
+        if cfg.negation:
+            parent = self._parent
+            if base is None:
+                base = parent.from_normalised(norm, slang)
+            words, owner = [], []
+            for i, t in enumerate(norm):
+                for w in negated_words(t):
+                    words.append(w)
+                    owner.append(i)
+            values = np.ones(len(base.rows), np.float32)
+            if not words:
+                return Features(base.rows, base.ids, len(norm), norm, slang, values)
+            # the words alone, without hint tokens: their n-grams are the ones they add to the text
+            neg = parent.from_normalised(words, [[] for _ in words])
+            rows = np.asarray(owner, np.int64)[neg.rows]
+            return Features(np.concatenate([base.rows, rows]), np.concatenate([base.ids, neg.ids]), len(norm), norm,
+                            slang, np.concatenate([values, np.full(len(rows), -NEGATION_COUNT, np.float32)]))
         if cfg.jamo_max:
             if base is None:
                 base = self._from_normalised(norm, slang, cfg.base())

@@ -6,7 +6,14 @@ row after those), ``rows`` int64 [N] (its text) and ``n_docs`` int64 [1]. Row ``
 table is ``[idf_f * W_f | idf_f ** 2]`` (a rule category's row: that times its weight), so the
 graph gathers one row per occurrence and sums them per text (``ScatterND``) into
 ``s = sum idf W`` and ``ss = sum idf**2``; then logits = ``s / sqrt(ss + 1e-6) + b`` (the
-features L2-normalised as in training, ``onnx/recipes/common.py`` ``weighted``) and:
+features L2-normalised as in training, ``onnx/recipes/common.py`` ``weighted``) and the head
+below. A model whose features mark negation (``FeatureConfig.negation``) has a fourth input,
+``values`` float32 [N], each occurrence's count: 1 for the text's own features, and
+``-NEGATION_COUNT`` for the negated words' features added after them. The first ``signed``
+columns of ``s`` (those that read negation: sentiment's polar column) sum ``value * idf W_k``;
+the others (sentiment's neutral column: a negated opinion is still an opinion) and ``ss`` (the
+text's own norm) only the text's own occurrences, ``relu(value)`` times theirs, as training
+does (``onnx/recipes/common.py`` ``weighted`` with ``negated``).
 
 * ``softmax``: K logits -> K probabilities
 * ``sigmoid``: 1 logit -> [1 - p, p]
@@ -68,8 +75,9 @@ class HashedLinearClassifier:
                                             providers=providers or default_providers())
         inputs = sorted(i.name for i in self.session.get_inputs())
         self.rules = self.meta.get("rules")  # e.g. "purchase": rule categories as extra features
-        if inputs != sorted(GRAPH_INPUTS) or (self.rules and "rule_rows" not in self.meta):
-            raise ValueError(f"{onnx_path}: graph inputs {inputs}, expected {sorted(GRAPH_INPUTS)} and the rule "
+        expected = sorted(GRAPH_INPUTS + (("values",) if self.feature_config.negation else ()))
+        if inputs != expected or (self.rules and "rule_rows" not in self.meta):
+            raise ValueError(f"{onnx_path}: graph inputs {inputs}, expected {expected} and the rule "
                              "categories' rows in model.json: an older graph; export it again with its recipe "
                              "in onnx/recipes")
         self._out = self.session.get_outputs()[0].name
@@ -90,8 +98,13 @@ class HashedLinearClassifier:
 
     def predict_features(self, feats: Features, normalised: list[str] | None = None) -> np.ndarray:
         rows, buckets = self.occurrences(feats, normalised)
-        return self.session.run([self._out], {"buckets": buckets, "rows": rows,
-                                              "n_docs": np.array([feats.n_docs], np.int64)})[0]
+        inputs = {"buckets": buckets, "rows": rows, "n_docs": np.array([feats.n_docs], np.int64)}
+        if self.feature_config.negation:
+            values = feats.values if feats.values is not None else np.ones(len(feats.rows), np.float32)
+            if len(rows) > len(values):  # rule categories: a text's own features
+                values = np.concatenate([values, np.ones(len(rows) - len(values), np.float32)])
+            inputs["values"] = values
+        return self.session.run([self._out], inputs)[0]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         feats = self.featurizer(list(texts))
@@ -134,11 +147,13 @@ GRAPH_INPUTS = ("buckets", "rows", "n_docs")
 
 
 def build_onnx(path: Path, weights: np.ndarray, bias: np.ndarray, idf: np.ndarray, head: str,
-               dtype: str = "float32", rule_rows: Sequence[tuple[int, float]] = ()) -> None:
+               dtype: str = "float32", rule_rows: Sequence[tuple[int, float]] = (), signed: int | None = None) -> None:
     """Write the hashed-linear graph (needs the ``onnx`` package: training side only).
     ``dtype`` is the table's storage type: float16 halves the file, and the graph sums in
     float32. ``rule_rows``: (bucket, weight) of each rule category, in ``model.json``'s
-    ``rule_rows`` order: the category's column in training, weighted as training weighted it."""
+    ``rule_rows`` order: the category's column in training, weighted as training weighted it.
+    ``signed``: features with negation: the graph takes each occurrence's count, which the
+    first ``signed`` columns of W read; the others and the norm read the text's own features."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -158,8 +173,16 @@ def build_onnx(path: Path, weights: np.ndarray, bias: np.ndarray, idf: np.ndarra
     ]
     N = helper.make_node
     nodes = [N("Gather", ["table", "buckets"], ["per_occurrence0"], axis=0)]       # [N, K+1]
-    nodes.append(N("Cast", ["per_occurrence0"], ["per_occurrence"], to=TensorProto.FLOAT) if dtype == "float16"
-                 else N("Identity", ["per_occurrence0"], ["per_occurrence"]))
+    values = signed is not None
+    cast = "per_occurrence" if not values else "per_occurrence1"
+    nodes.append(N("Cast", ["per_occurrence0"], [cast], to=TensorProto.FLOAT) if dtype == "float16"
+                 else N("Identity", ["per_occurrence0"], [cast]))
+    if values:  # [v (signed columns) ... relu(v) (the others) ... | relu(v) (the norm)] times each row
+        if not 0 <= signed <= K:
+            raise ValueError(f"signed={signed}: the table has {K} weight columns")
+        nodes += [N("Unsqueeze", ["values", "ax1"], ["value_col"]), N("Relu", ["value_col"], ["own_col"]),
+                  N("Concat", ["value_col"] * signed + ["own_col"] * (K - signed + 1), ["multiplier"], axis=1),
+                  N("Mul", ["per_occurrence1", "multiplier"], ["per_occurrence"])]
     nodes += [
         N("Concat", ["n_docs", "width"], ["sums_shape"], axis=0),
         N("ConstantOfShape", ["sums_shape"], ["zeros"],
@@ -190,11 +213,13 @@ def build_onnx(path: Path, weights: np.ndarray, bias: np.ndarray, idf: np.ndarra
                   N("Concat", ["pneg", "pn", "ppos"], ["probs"], axis=1)]
     else:
         raise ValueError(head)
+    inputs = [helper.make_tensor_value_info("buckets", TensorProto.INT64, ["N"]),
+              helper.make_tensor_value_info("rows", TensorProto.INT64, ["N"]),
+              helper.make_tensor_value_info("n_docs", TensorProto.INT64, [1])]
+    if values:
+        inputs.append(helper.make_tensor_value_info("values", TensorProto.FLOAT, ["N"]))
     g = helper.make_graph(
-        nodes, "hashed_linear",
-        [helper.make_tensor_value_info("buckets", TensorProto.INT64, ["N"]),
-         helper.make_tensor_value_info("rows", TensorProto.INT64, ["N"]),
-         helper.make_tensor_value_info("n_docs", TensorProto.INT64, [1])],
+        nodes, "hashed_linear", inputs,
         [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["B", None])],
         initializer=inits)
     # opset 18: ScatterND's reduction

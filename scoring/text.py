@@ -102,11 +102,11 @@ class TextScorer:
         return self._probabilities(norm, slang), norm, slang
 
     def _probabilities(self, norm: list[str], slang: list[list[str]]) -> dict[str, np.ndarray]:
-        # configurations that only add the jamo family reuse their base configuration's pass
+        # a configuration that adds one family (jamo, negation) to another head's reuses its pass
         feats: dict = {}
-        for cfg, f in sorted(self._featurizers.items(), key=lambda kv: kv[0].jamo_max > 0):
-            base = feats.get(cfg.base()) if cfg.jamo_max else None
-            feats[cfg] = f.from_normalised(norm, slang, base)
+        for cfg, f in sorted(self._featurizers.items(), key=lambda kv: (kv[0].negation, kv[0].jamo_max > 0)):
+            parent = cfg.parent()
+            feats[cfg] = f.from_normalised(norm, slang, feats.get(parent) if parent is not None else None)
         out: dict[str, np.ndarray] = {}
         for name, clf in self.heads.items():
             cfg = getattr(clf, "feature_config", None)

@@ -1,11 +1,18 @@
 """Short product and service reviews, as a shopping mall or a delivery app shows them.
 
+onnx/sentiment/negation_eval.tsv: 120 more, each turning on a negation (60 praise that says a
+problem is absent, "트러블 하나도 없어요"; 60 complaints that negate praise, "튼튼하지 않아요"),
+written on 2026-12-05 by a helper of this project who read no file of the repository; the lead
+wrote the negation-scope rules (scoring/negation.py) without seeing the reviews, and changed
+nothing after reading them. Never trained on.
+
 The forty reviews were written by the lead on 2026-12-05 for this check, before reading
 onnx/sentiment/review_seed.tsv and without giving them to its writer; none is in a seed file
 (`test_no_review_here_is_a_training_text`) nor, checked once by hand on 2026-12-05 after
 `normalise`, a text of ../shared/data. Movie reviews, the model's main training data, hold
 little of this talk, so a floor is asserted, not every sentence: the model before review_seed.tsv
 read 29 of them right, the shipped one 32 (onnx/sentiment/CARD.md).
+The negated reviews: 53 of 120 before negation scope, 76 with it.
 """
 
 from __future__ import annotations
@@ -32,7 +39,13 @@ COMPLAINTS = [
     "두 번 다시 주문 안 할 듯", "포장 뜯겨서 옴", "충전이 안 돼요", "양이 반으로 줄었네", "앱 자꾸 튕김",
     "기사님이 약속 시간 안 지킴", "추천하고 싶지 않네요",
 ]
-SEEDS = sorted((Path(__file__).resolve().parent.parent / "onnx" / "sentiment").glob("*_seed.tsv"))
+SENTIMENT = Path(__file__).resolve().parent.parent / "onnx" / "sentiment"
+SEEDS = sorted(SENTIMENT.glob("*_seed.tsv"))
+
+
+def _negation_eval() -> list[tuple[str, int]]:
+    with open(SENTIMENT / "negation_eval.tsv", encoding="utf-8") as f:
+        return [(r["document"], int(r["label"])) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +56,8 @@ def scorer() -> TextScorer:
 def test_no_review_here_is_a_training_text():
     """The seeds are trained on at weight 5: a review here that is also a seed text would test memory, not reading."""
     assert SEEDS, "no seed files found"
-    mine = {normalise(t) for t in PRAISE + COMPLAINTS}
-    assert len(mine) == 40
+    mine = {normalise(t) for t in PRAISE + COMPLAINTS} | {normalise(t) for t, _ in _negation_eval()}
+    assert len(mine) == 160
     for path in SEEDS:
         with open(path, encoding="utf-8") as f:
             seeds = {normalise(r["document"]) for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)}
@@ -59,3 +72,16 @@ def test_short_reviews_get_their_polarity(scorer):
     wrong = ([t for t, v in zip(PRAISE, praise) if v <= 0], [t for t, v in zip(COMPLAINTS, complaints) if v >= 0])
     assert right_praise + right_complaints >= 30, wrong
     assert right_praise >= 15 and right_complaints >= 14, wrong
+
+
+def test_negated_reviews_get_their_polarity(scorer):
+    """The model before negation scope read 53 of the 120 right, fewer than a coin: it took 트러블
+    as a complaint in "트러블 하나도 없어요" and 튼튼 as praise in "튼튼하지 않아요"."""
+    rows = _negation_eval()
+    assert sorted(y for _, y in rows) == [0] * 60 + [2] * 60
+    scores = [s.sentiment for s in scorer.score([t for t, _ in rows])]
+    right_praise = sum(v > 0 for (_, y), v in zip(rows, scores) if y == 2)
+    right_complaints = sum(v < 0 for (_, y), v in zip(rows, scores) if y == 0)
+    wrong = [(t, round(v, 2)) for (t, y), v in zip(rows, scores) if (v > 0) != (y == 2)]
+    assert right_praise + right_complaints >= 70, wrong
+    assert right_complaints >= 50 and right_praise >= 20, wrong

@@ -387,27 +387,37 @@ def recipes():
     return mod
 
 
-@pytest.mark.parametrize("head,K,dtype,rules", [("softmax", 4, "float32", None), ("sigmoid", 1, "float32", "purchase"),
-                                                ("hier3", 2, "float16", None)])
-def test_serving_graph_computes_what_training_fitted(tmp_path, recipes, head, K, dtype, rules):
+@pytest.mark.parametrize("head,K,dtype,rules,negation", [
+    ("softmax", 4, "float32", None, False), ("sigmoid", 1, "float32", "purchase", False),
+    ("hier3", 2, "float16", None, False), ("hier3", 2, "float32", None, True), ("hier3", 2, "float16", None, True)])
+def test_serving_graph_computes_what_training_fitted(tmp_path, recipes, head, K, dtype, rules, negation):
     """The exported graph's logits are the training matrix (counts, idf, L2 norm, rule tokens at
-    their weight: ``weighted(count_matrix_rules(...))``) times W plus b, text by text."""
+    their weight, negated words' features at a net negative count: ``weighted(count_matrix_rules(...))``)
+    times W plus b, text by text."""
     from scoring.linear import HashedLinearClassifier
 
     rng = np.random.default_rng(7)
     M = 97
     W, b = rng.normal(size=(M, K)).astype(np.float32), rng.normal(size=K).astype(np.float32)
     texts = [normalise(t) for t in ["어디서 사요? 링크 주세요 링크", "", "좋아요 좋아요 좋아요 ㅋㅋㅋㅋ",
-                                    "where can I buy it, price?", "환불 반품 불매"]]
-    cfg = FeatureConfig()
+                                    "where can I buy it, price?", "환불 반품 불매", "트러블 하나도 없음",
+                                    "안 튼튼해요 튼튼해요 안 튼튼해요", "not good, not good at all", "부작용 없어요 없어요"]]
+    cfg = FeatureConfig(jamo_min=2, jamo_max=4, negation=negation)
     X = recipes.count_matrix_rules(texts, M, cfg, rules, 10.0)
+    _, N = recipes.count_matrices(texts, M, cfg)
+    assert (N.nnz > 0) == negation  # the negated words' features, kept apart from the texts' own
     idf = recipes.idf_from(X)
     meta = {"format": "hashed-linear", "labels": [str(i) for i in range({"softmax": K, "sigmoid": 2, "hier3": 3}[head])],
             "features": cfg.to_dict(), "rules": rules, "rule_weight": 10.0}
-    recipes.export_head(tmp_path, W, b, idf, head, meta, dtype=dtype)
+    # with negation, sentiment's polar column reads the negated words' features too, its neutral
+    # column only the text's own (train_sentiment.SIGNED)
+    signed = 1 if negation else None
+    recipes.export_head(tmp_path, W, b, idf, head, meta, dtype=dtype, signed=signed)
     if rules:
         assert (X.toarray() == 10).any() or (X.toarray() > 10).any()  # rule tokens are in the training matrix
     logits = np.asarray(recipes.weighted(X, idf) @ W) + b
+    if negation:
+        logits[:, 0] = np.asarray(recipes.weighted(X, idf, N) @ W[:, 0]) + b[0]
     if head == "softmax":
         want = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
     elif head == "sigmoid":

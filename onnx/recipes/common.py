@@ -32,20 +32,29 @@ def norm_all(texts: list[str]) -> list[str]:
 
 
 def count_matrix(norm_texts: list[str], n_buckets: int, cfg: FeatureConfig, batch: int = 2048):
-    """CSR of raw occurrence counts per bucket (duplicates summed)."""
+    """CSR of raw occurrence counts per bucket (duplicates summed), the text's own features only."""
+    return count_matrices(norm_texts, n_buckets, cfg, batch)[0]
+
+
+def count_matrices(norm_texts: list[str], n_buckets: int, cfg: FeatureConfig, batch: int = 2048):
+    """(X, N): CSR counts of the texts' own features, and of their negated words' features
+    (``FeatureConfig.negation``; all zero without it), from one featurizer pass."""
     f = HashingFeaturizer(cfg)
-    rows, cols = [], []
+    rows, cols, neg = [], [], []
     for i in range(0, len(norm_texts), batch):
         chunk = norm_texts[i:i + batch]
         sl = [slang_terms(t, already_normalised=True) for t in chunk] if cfg.slang_hints else [[] for _ in chunk]
         ft = f.from_normalised(chunk, sl)
         rows.append(ft.rows + i)
         cols.append(ft.ids % n_buckets)
-    r = np.concatenate(rows)
-    c = np.concatenate(cols)
-    X = sp.csr_matrix((np.ones(len(r), np.float32), (r, c)), shape=(len(norm_texts), n_buckets))
+        neg.append(np.zeros(len(ft.rows), bool) if ft.values is None else ft.values < 0)
+    r, c, m = np.concatenate(rows), np.concatenate(cols), np.concatenate(neg)
+    shape = (len(norm_texts), n_buckets)
+    X = sp.csr_matrix((np.ones(int((~m).sum()), np.float32), (r[~m], c[~m])), shape=shape)
+    N = sp.csr_matrix((np.ones(int(m.sum()), np.float32), (r[m], c[m])), shape=shape)
     X.sum_duplicates()
-    return X
+    N.sum_duplicates()
+    return X, N
 
 
 def idf_from(X: sp.csr_matrix) -> np.ndarray:
@@ -54,9 +63,13 @@ def idf_from(X: sp.csr_matrix) -> np.ndarray:
     return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
 
 
-def weighted(X: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """x_f = count_f * idf_f / sqrt(sum_f count_f * idf_f**2), as the ONNX graph computes."""
-    Xw = X.multiply(idf[None, :]).tocsr()
+def weighted(X: sp.csr_matrix, idf: np.ndarray, negated: sp.csr_matrix | None = None) -> sp.csr_matrix:
+    """x_f = count_f * idf_f / sqrt(sum_f count_f * idf_f**2), as the ONNX graph computes; with
+    ``negated`` (the negated words' counts, ``count_matrices``), the numerator's count is
+    count_f - NEGATION_COUNT * negated_f and the norm stays the text's own."""
+    from scoring.features import NEGATION_COUNT
+
+    Xw = (X if negated is None else X - NEGATION_COUNT * negated).multiply(idf[None, :]).tocsr()
     ss = np.asarray(X.multiply((idf.astype(np.float64) ** 2)[None, :]).sum(1)).ravel() + 1e-6
     Xw = sp.diags(1.0 / np.sqrt(ss)).astype(np.float32) @ Xw
     return Xw.astype(np.float32).tocsr()
@@ -162,7 +175,11 @@ def fit_nb_lr(X: sp.csr_matrix, A: sp.csr_matrix, y, C, sample_weight=None):
     return W * r[:, None], b, r
 
 
-def export_head(out_dir: Path, W, b, idf, head: str, meta: dict, dtype: str = "float32") -> Path:
+def export_head(out_dir: Path, W, b, idf, head: str, meta: dict, dtype: str = "float32",
+                signed: int | None = None) -> Path:
+    """The graph and model.json of a fitted head; ``signed``: with negation features, how many
+    leading columns of W were fitted on the signed counts (``scoring.linear.build_onnx``), by
+    default all."""
     from scoring.linear import build_onnx
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -175,7 +192,11 @@ def export_head(out_dir: Path, W, b, idf, head: str, meta: dict, dtype: str = "f
         meta["rule_rows"] = list(CATEGORIES)
         rule_rows = [(rule_token_hash(meta["rules"], c) % W.shape[0], float(meta.get("rule_weight", 1.0)))
                      for c in CATEGORIES]
-    build_onnx(path, W, b, idf, head, dtype=dtype, rule_rows=rule_rows)
+    if FeatureConfig.from_dict(meta.get("features")).negation:
+        signed = W.shape[1] if signed is None else signed
+    else:
+        signed = None
+    build_onnx(path, W, b, idf, head, dtype=dtype, rule_rows=rule_rows, signed=signed)
     meta.setdefault("onnx", "model.onnx")  # updated in place: the caller adds metrics later
     meta["n_buckets"] = int(W.shape[0])
     meta["head"] = head

@@ -42,7 +42,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrix_rules, fit_lr, fit_nb_lr,  # noqa: E402
+from common import (DATA, ROOT, SHARED_FEATURES, FeatureConfig, count_matrices, count_matrix, fit_lr, fit_nb_lr,  # noqa: E402
                     idf_from, log, macro_f1, nb_ratio, norm_all, onnx_probs, predict_dev_filter, sha256, text_key,
                     weighted, write_json)
 import sentiment_sources as sources  # noqa: E402
@@ -57,7 +57,12 @@ WEIGHTS_DTYPE = "float16"  # storage only (Gather then Cast to float32): keeps m
 # jamo n-gram orders (0,0 = off). Shipped: 2-6 with polar C 8, the range toxicity and
 # hate_categories use (one jamo pass for the three heads); 3-5 measured no better (CARD.md).
 JAMO = tuple(int(x) for x in os.environ.get("SENTIMENT_JAMO", "2,6").split(","))
-CFG = FeatureConfig(**{**SHARED_FEATURES.to_dict(), "jamo_min": JAMO[0], "jamo_max": JAMO[1]})
+# negation scope (scoring.negation): a negated word's features count -1 ("트러블 하나도 없음", "안 튼튼해요")
+NEGATION = os.environ.get("SENTIMENT_NEGATION", "1") == "1"
+CFG = FeatureConfig(**{**SHARED_FEATURES.to_dict(), "jamo_min": JAMO[0], "jamo_max": JAMO[1], "negation": NEGATION})
+# the polar column reads the negated words' features (at -1 net); the neutral head the text's own
+# features only (whether a text takes a side does not turn with a negation: 안 좋아요 takes one)
+SIGNED = 1 if NEGATION else None
 # with jamo, polar C chosen on the tuning cut's polar rows (never seen by the polar head):
 # jamo 2-6 C 4 -> 0.8891, C 8 -> 0.8911; jamo 3-5 C 8 -> 0.8939, C 16 -> 0.8934
 C_POLAR = float(os.environ.get("SENTIMENT_C_POLAR", "8"))
@@ -102,10 +107,16 @@ def read_tsv_gz(path, cols):
         return [tuple(row[c] for c in cols) for row in r if all(row.get(c) not in (None, "") for c in cols)]
 
 
-def fit_head(X, y, C, sample_weight=None):
-    """NB-weighted logistic regression; returns (weights folded with NB ratio, bias, idf)."""
+def matrices(texts: list[str]):
+    """(X, N) of normalised texts: their own features' counts and their negated words'."""
+    return count_matrices(texts, N_BUCKETS, CFG)
+
+
+def fit_head(X, N, y, C, sample_weight=None):
+    """NB-weighted logistic regression over the signed features (``N``: the negated words');
+    returns (weights folded with NB ratio, bias, idf)."""
     idf = idf_from(X)
-    W, b, _ = fit_nb_lr(X, weighted(X, idf), y, C, sample_weight=sample_weight)
+    W, b, _ = fit_nb_lr(X, weighted(X, idf, N), y, C, sample_weight=sample_weight)
     return W[:, 0], float(b[0]), idf
 
 
@@ -126,7 +137,9 @@ def fold_rating_regression(w_pol, b_pol, idf, rated, extra_polar, At, yt):
     mid = float(crawl.mean())
     target = np.concatenate([crawl, [mid + 4.5 if y else mid - 4.5 for _, y, _ in extra_polar]])
     sw = np.concatenate([np.ones(len(rated)), RIDGE_EXTRA_WEIGHT * np.array([w for _, _, w in extra_polar])])
-    A = weighted(count_matrix_rules(texts, N_BUCKETS, CFG, None), idf)
+    Xr, Nr = matrices(texts)
+    A = weighted(Xr, idf, Nr)
+    del Xr, Nr
     log(f"rating regression: {len(rated)} crawl rows + {len(extra_polar)} polar rows, {A.nnz} features")
     ridge = Ridge(alpha=RIDGE_ALPHA, solver="sparse_cg").fit(A, target, sample_weight=sw)
     del A
@@ -297,13 +310,13 @@ def main():
     texts = norm_all([t for t, _ in tr_bin] + [t for t, _ in en] + [t for t, _, _ in extra_polar])
     y = np.array([y for _, y in tr_bin] + [y for _, y in en] + [y for _, y, _ in extra_polar])
     w = np.concatenate([np.ones(len(tr_bin)), np.full(len(en), EN_WEIGHT), [w for _, _, w in extra_polar]])
-    X = count_matrix_rules(texts, N_BUCKETS, CFG, None)
-    log("polar features", X.nnz)
-    w_pol, b_pol, idf_pol = fit_head(X, y, C_POLAR, sample_weight=w)
-    del X
+    X, N = matrices(texts)
+    log("polar features", X.nnz, "negated", N.nnz)
+    w_pol, b_pol, idf_pol = fit_head(X, N, y, C_POLAR, sample_weight=w)
+    del X, N
     # the tuning cut's features (the polar head never saw its texts)
-    Xt = count_matrix_rules(norm_all([t for t, _ in tune3]), N_BUCKETS, CFG, None)
-    At = weighted(Xt, idf_pol)
+    Xt, Nt = matrices(norm_all([t for t, _ in tune3]))
+    At = weighted(Xt, idf_pol, Nt)
     yt = np.array([y for _, y in tune3])
     tpol = yt != 1
     tune_lr_acc = float((((At[tpol] @ w_pol + b_pol) > 0) == (yt[tpol] == 2)).mean())
@@ -315,8 +328,9 @@ def main():
     texts3 = norm_all([t for t, _ in tr_neu] + [t for t, _, _ in extra_neu])
     y3 = np.array([y for _, y in tr_neu] + [y for _, y, _ in extra_neu])
     w3 = np.concatenate([np.ones(len(tr_neu)), [w for _, _, w in extra_neu]])
-    X3 = count_matrix_rules(texts3, N_BUCKETS, CFG, None)
+    X3 = count_matrix(texts3, N_BUCKETS, CFG)  # the texts' own features: the neutral head reads no negation
     A3 = weighted(X3, idf_pol)
+    At3 = weighted(Xt, idf_pol)  # the tuning cut as the neutral head reads it
     r3 = nb_ratio(X3, y3, w3)
     # the neutral head's variant, C and bias offset are chosen on the tuning cut, by 3-class
     # accuracy computed with the same maths as the graph (the polar column's fold was fitted on
@@ -329,7 +343,7 @@ def main():
         scale = r3 if kind == "nb" else np.ones_like(r3)
         _, W3, b3 = fit_lr((A3 @ sp.diags(scale)).tocsr(), y3, c, sample_weight=w3)
         w_try = W3[:, 0] * scale
-        ln = At @ w_try + float(b3[0])
+        ln = At3 @ w_try + float(b3[0])
         for delta in np.arange(-1.5, 1.51, 0.05):
             pn = 1 / (1 + np.exp(-(ln + delta)))
             probs = np.stack([(1 - pn) * (1 - pp), pn, (1 - pn) * pp], 1)
@@ -356,7 +370,7 @@ def main():
                         "tuning_3class_accuracy": round(best[0], 4)},
         },
     }
-    build_onnx(OUT / "model.onnx", W, b, idf_pol, "hier3", dtype=WEIGHTS_DTYPE)
+    build_onnx(OUT / "model.onnx", W, b, idf_pol, "hier3", dtype=WEIGHTS_DTYPE, signed=SIGNED)
     meta["weights_dtype"] = WEIGHTS_DTYPE
     np.save(WORK / "weights_fp32.npy", W)
     np.save(WORK / "bias.npy", b)
@@ -377,7 +391,7 @@ def main():
     import json as _json
     fp32_dir = WORK / "fp32"
     fp32_dir.mkdir(parents=True, exist_ok=True)
-    build_onnx(fp32_dir / "model.onnx", W, b, idf_pol, "hier3", dtype="float32")
+    build_onnx(fp32_dir / "model.onnx", W, b, idf_pol, "hier3", dtype="float32", signed=SIGNED)
     (fp32_dir / "model.json").write_text(_json.dumps({**meta, "weights_dtype": "float32"}), encoding="utf-8")
     Pb32 = onnx_probs(fp32_dir, norm_all([t for t, _ in val_bin]))
     metrics["val_binary"]["accuracy_fp32_weights"] = round(float(((Pb32[:, 2] > Pb32[:, 0]).astype(int) == yb).mean()), 4)
