@@ -25,18 +25,11 @@ SKIPPED = frozenset({"하나도", "전혀", "별로", "딱히", "거의", "그�
                      "all", "even", "quite", "exactly"})
 
 
-def _before(words: list[str], i: int) -> int | None:
-    j = i - 1
-    while j >= 0 and words[j] in SKIPPED:
-        j -= 1
-    return j if j >= 0 else None
-
-
-def _after(words: list[str], i: int) -> int | None:
-    j = i + 1
-    while j < len(words) and words[j] in SKIPPED:
-        j += 1
-    return j if j < len(words) else None
+def _word_past_adverbs(words: list[str], j: int, step: int) -> int | None:
+    """The first position from ``j`` on, moving by ``step``, that holds no skipped adverb."""
+    while 0 <= j < len(words) and words[j] in SKIPPED:
+        j += step
+    return j if 0 <= j < len(words) else None
 
 
 def negated_words(normalised: str) -> list[str]:
@@ -47,9 +40,9 @@ def negated_words(normalised: str) -> list[str]:
     for i, w in enumerate(words):
         j = None
         if w.startswith(KO_AFTER):
-            j = _before(words, i)
+            j = _word_past_adverbs(words, i - 1, -1)
         elif w in BEFORE:
-            j = _after(words, i)
+            j = _word_past_adverbs(words, i + 1, 1)
         if j is not None and words[j] not in BEFORE and not words[j].startswith(KO_AFTER):
             scoped.add(j)
     return [words[j] for j in sorted(scoped)]
